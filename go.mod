@@ -1,0 +1,3 @@
+module github.com/wxgo/offiaccount
+
+go 1.22
