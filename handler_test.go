@@ -23,7 +23,7 @@ import (
 
 const (
 	cbToken = "testToken123"
-	testNow   = 1700000000
+	testNow = 1700000000
 )
 
 // sender builds callback requests the way WeChat does.
@@ -617,7 +617,9 @@ func (failingStore) Claim(context.Context, string, time.Time, time.Duration) (De
 func (failingStore) Complete(context.Context, string, []byte, time.Duration) error {
 	return errors.New("store down")
 }
-func (failingStore) Wait(context.Context, string) ([]byte, error) { return nil, errors.New("store down") }
+func (failingStore) Wait(context.Context, string) ([]byte, error) {
+	return nil, errors.New("store down")
+}
 
 func TestHandlerStoreFailureFailsOpen(t *testing.T) {
 	t.Parallel()
