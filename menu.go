@@ -2,6 +2,7 @@ package offiaccount
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -227,19 +228,7 @@ func LoadMenuFile(path string) (*Menu, error) {
 // send it: non-ASCII names stay raw UTF-8 and '&', '<', '>' in URLs are not escaped (WeChat
 // rejects \uXXXX escapes in menus). Write it to a file to load it later with LoadMenuFile.
 func (m Menu) JSON() ([]byte, error) {
-	return marshalNoEscape(m)
-}
-
-// marshalNoEscape encodes v as compact JSON without HTML escaping and without the trailing
-// newline json.Encoder adds.
-func marshalNoEscape(v any) ([]byte, error) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		return nil, err
-	}
-	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+	return encodeBody(m)
 }
 
 // flexString decodes a JSON string or number into its text: WeChat reports menuid as a number
@@ -302,4 +291,266 @@ type wireMenu struct {
 
 func (w *wireMenu) menu() Menu {
 	return Menu{Buttons: w.Buttons, MatchRule: w.MatchRule.rule()}
+}
+
+// CreateMenu validates m and sets it as the account's default custom menu, replacing the
+// previous one. m must not carry a MatchRule: conditional menus go to AddConditionalMenu.
+//
+// WeChat docs: https://developers.weixin.qq.com/doc/service/api/custommenu/api_createcustommenu
+func (c *Client) CreateMenu(ctx context.Context, m Menu) error {
+	if m.MatchRule != nil {
+		return &MenuError{Path: "matchrule", Problem: "is set; create conditional menus with AddConditionalMenu"}
+	}
+	if err := m.Validate(); err != nil {
+		return err
+	}
+	return c.postJSON(ctx, "/cgi-bin/menu/create", nil, m, nil)
+}
+
+// MenuInfo is the menu configuration set through the API: the default menu and every
+// conditional menu, newest last as WeChat lists them.
+type MenuInfo struct {
+	Menu        Menu              // the default menu (默认菜单)
+	MenuID      string            // the default menu's id; WeChat reports one once conditional menus exist
+	Conditional []ConditionalMenu // conditional menus (个性化菜单), each with its MatchRule
+}
+
+// ConditionalMenu is one conditional menu reported by GetMenu.
+type ConditionalMenu struct {
+	MenuID string // pass to DeleteConditionalMenu
+	Menu   Menu   // its buttons and MatchRule
+}
+
+// GetMenu returns the menus set through the API. A menu set in the admin page is not
+// reported (see GetCurrentSelfMenu); without any menu WeChat answers errcode 46003
+// (CodeMenuNotExist) as an *APIError.
+//
+// WeChat docs: https://developers.weixin.qq.com/doc/service/api/custommenu/api_getmenu
+func (c *Client) GetMenu(ctx context.Context) (*MenuInfo, error) {
+	var w struct {
+		Menu        wireMenu   `json:"menu"`
+		Conditional []wireMenu `json:"conditionalmenu"`
+	}
+	if err := c.getJSON(ctx, "/cgi-bin/menu/get", nil, &w); err != nil {
+		return nil, err
+	}
+	info := &MenuInfo{Menu: w.Menu.menu(), MenuID: string(w.Menu.MenuID)}
+	if len(w.Conditional) > 0 {
+		info.Conditional = make([]ConditionalMenu, len(w.Conditional))
+		for i := range w.Conditional {
+			info.Conditional[i] = ConditionalMenu{MenuID: string(w.Conditional[i].MenuID), Menu: w.Conditional[i].menu()}
+		}
+	}
+	return info, nil
+}
+
+// DeleteMenu deletes the default menu and, with it, every conditional menu.
+//
+// WeChat docs: https://developers.weixin.qq.com/doc/service/api/custommenu/api_deletemenu
+func (c *Client) DeleteMenu(ctx context.Context) error {
+	return c.getJSON(ctx, "/cgi-bin/menu/delete", nil, nil)
+}
+
+// AddConditionalMenu validates m, which must carry a MatchRule with at least one field set,
+// and adds it as a conditional menu (个性化菜单). It returns the new menu's id. WeChat needs a
+// default menu first (errcode 65303) and rejects rules on sex, region or language (65320).
+//
+// WeChat docs: https://developers.weixin.qq.com/doc/service/api/custommenu/api_addconditionalmenu
+func (c *Client) AddConditionalMenu(ctx context.Context, m Menu) (menuID string, err error) {
+	if m.MatchRule == nil {
+		return "", &MenuError{Path: "matchrule", Code: CodeMatchRuleEmpty,
+			Problem: "is missing; a conditional menu needs one"}
+	}
+	if err := m.Validate(); err != nil {
+		return "", err
+	}
+	var out struct {
+		MenuID flexString `json:"menuid"`
+	}
+	if err := c.postJSON(ctx, "/cgi-bin/menu/addconditional", nil, m, &out); err != nil {
+		return "", err
+	}
+	if out.MenuID == "" {
+		return "", fmt.Errorf("%w: /cgi-bin/menu/addconditional: no menuid in answer", ErrBadResponse)
+	}
+	return string(out.MenuID), nil
+}
+
+// DeleteConditionalMenu deletes the conditional menu menuID, as returned by
+// AddConditionalMenu or listed by GetMenu.
+//
+// WeChat docs: https://developers.weixin.qq.com/doc/service/api/custommenu/api_deleteconditionalmenu
+func (c *Client) DeleteConditionalMenu(ctx context.Context, menuID string) error {
+	if menuID == "" {
+		return &MenuError{Path: "menuid", Problem: "is empty"}
+	}
+	in := struct {
+		MenuID string `json:"menuid"`
+	}{menuID}
+	return c.postJSON(ctx, "/cgi-bin/menu/delconditional", nil, in, nil)
+}
+
+// TryMatchMenu returns the menu the user would see, to test match rules. userID is the
+// user's OpenID or WeChat ID (微信号).
+//
+// WeChat docs: https://developers.weixin.qq.com/doc/service/api/custommenu/api_trymatchmenu
+func (c *Client) TryMatchMenu(ctx context.Context, userID string) (*Menu, error) {
+	if userID == "" {
+		return nil, errors.New("offiaccount: TryMatchMenu: empty user id")
+	}
+	in := struct {
+		UserID string `json:"user_id"`
+	}{userID}
+	var out struct {
+		wireMenu
+		Menu *wireMenu `json:"menu"` // some answers wrap the buttons like /cgi-bin/menu/get
+	}
+	if err := c.postJSON(ctx, "/cgi-bin/menu/trymatch", nil, in, &out); err != nil {
+		return nil, err
+	}
+	if out.Buttons == nil && out.Menu != nil {
+		m := out.Menu.menu()
+		return &m, nil
+	}
+	m := out.wireMenu.menu()
+	return &m, nil
+}
+
+// Button types that only appear in GetCurrentSelfMenu, for menus set in the admin page
+// (公众平台官网); Value holds their content.
+const (
+	SelfMenuText  ButtonType = "text"  // Value: the text sent
+	SelfMenuImage ButtonType = "img"   // Value: a media id
+	SelfMenuVoice ButtonType = "voice" // Value: a media id
+	SelfMenuVideo ButtonType = "video" // Value: a video download URL
+	SelfMenuNews  ButtonType = "news"  // Value: a media id; News: the articles
+)
+
+// SelfMenuInfo is the menu in force, however it was set (API or admin page).
+type SelfMenuInfo struct {
+	IsMenuOpen bool // whether the account's menu is switched on
+	Buttons    []SelfMenuButton
+}
+
+// SelfMenuButton is one button of the menu in force. Menus set through the API use Key, URL,
+// AppID, PagePath, MediaID or ArticleID as in Button; admin-page menus use Value and News.
+type SelfMenuButton struct {
+	Type       ButtonType
+	Name       string
+	Key        string
+	URL        string
+	Value      string
+	AppID      string
+	PagePath   string
+	MediaID    string
+	ArticleID  string
+	News       []SelfMenuArticle // articles of a "news" button
+	SubButtons []SelfMenuButton  // only on top-level buttons
+}
+
+// SelfMenuArticle is one article of a "news" button.
+type SelfMenuArticle struct {
+	Title      string
+	Author     string
+	Digest     string
+	ShowCover  bool
+	CoverURL   string
+	ContentURL string
+	SourceURL  string
+}
+
+// GetCurrentSelfMenu returns the menu in force, including one set in the admin page, which
+// GetMenu cannot see. Its shape differs from GetMenu's: sub-buttons arrive wrapped in
+// {"list":[…]} and news buttons carry their articles.
+//
+// WeChat docs: https://developers.weixin.qq.com/doc/service/api/custommenu/api_getcurrentselfmenuinfo
+func (c *Client) GetCurrentSelfMenu(ctx context.Context) (*SelfMenuInfo, error) {
+	const path = "/cgi-bin/get_current_selfmenu_info"
+	var w wireSelfMenuInfo
+	if err := c.getJSON(ctx, path, nil, &w); err != nil {
+		return nil, err
+	}
+	info, err := w.info()
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s: %v", ErrBadResponse, path, err)
+	}
+	return info, nil
+}
+
+type wireSelfMenuInfo struct {
+	IsMenuOpen   flexString `json:"is_menu_open"`
+	SelfMenuInfo struct {
+		Buttons []wireSelfTop `json:"button"`
+	} `json:"selfmenu_info"`
+}
+
+type wireSelfButton struct {
+	Type      ButtonType `json:"type"`
+	Name      string     `json:"name"`
+	Key       string     `json:"key"`
+	URL       string     `json:"url"`
+	Value     string     `json:"value"`
+	AppID     string     `json:"appid"`
+	PagePath  string     `json:"pagepath"`
+	MediaID   string     `json:"media_id"`
+	ArticleID string     `json:"article_id"`
+	NewsInfo  struct {
+		List []struct {
+			Title      string     `json:"title"`
+			Author     string     `json:"author"`
+			Digest     string     `json:"digest"`
+			ShowCover  flexString `json:"show_cover"`
+			CoverURL   string     `json:"cover_url"`
+			ContentURL string     `json:"content_url"`
+			SourceURL  string     `json:"source_url"`
+		} `json:"list"`
+	} `json:"news_info"`
+}
+
+// wireSelfTop keeps sub_button raw: WeChat documents {"list":[…]} but the plain array of
+// /cgi-bin/menu/get is accepted too. Sub-buttons are decoded without a sub_button field of
+// their own, so a hostile answer cannot make decoding recurse.
+type wireSelfTop struct {
+	wireSelfButton
+	SubButton json.RawMessage `json:"sub_button"`
+}
+
+func (w *wireSelfMenuInfo) info() (*SelfMenuInfo, error) {
+	info := &SelfMenuInfo{IsMenuOpen: w.IsMenuOpen == "1"}
+	for i := range w.SelfMenuInfo.Buttons {
+		top := &w.SelfMenuInfo.Buttons[i]
+		b := top.wireSelfButton.button()
+		var subs []wireSelfButton
+		raw := bytes.TrimSpace(top.SubButton)
+		switch {
+		case len(raw) == 0 || string(raw) == "null":
+		case raw[0] == '[':
+			if err := json.Unmarshal(raw, &subs); err != nil {
+				return nil, fmt.Errorf("button[%d].sub_button: %w", i, err)
+			}
+		default:
+			var list struct {
+				List []wireSelfButton `json:"list"`
+			}
+			if err := json.Unmarshal(raw, &list); err != nil {
+				return nil, fmt.Errorf("button[%d].sub_button: %w", i, err)
+			}
+			subs = list.List
+		}
+		for j := range subs {
+			b.SubButtons = append(b.SubButtons, subs[j].button())
+		}
+		info.Buttons = append(info.Buttons, b)
+	}
+	return info, nil
+}
+
+func (w *wireSelfButton) button() SelfMenuButton {
+	b := SelfMenuButton{Type: w.Type, Name: w.Name, Key: w.Key, URL: w.URL, Value: w.Value,
+		AppID: w.AppID, PagePath: w.PagePath, MediaID: w.MediaID, ArticleID: w.ArticleID}
+	for _, a := range w.NewsInfo.List {
+		b.News = append(b.News, SelfMenuArticle{Title: a.Title, Author: a.Author, Digest: a.Digest,
+			ShowCover: a.ShowCover == "1", CoverURL: a.CoverURL, ContentURL: a.ContentURL, SourceURL: a.SourceURL})
+	}
+	return b
 }
