@@ -6,8 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"os"
 )
 
 // ButtonType says what a custom-menu button (自定义菜单按钮) does when a user taps it. It is
@@ -177,53 +175,6 @@ func (r MatchRule) IsZero() bool {
 	return r == MatchRule{}
 }
 
-// maxMenuFileSize bounds LoadMenuFile. The largest menu WeChat accepts is far smaller: 18
-// buttons whose longest field, the url, is capped at 1024 bytes.
-const maxMenuFileSize = 1 << 20
-
-// ParseMenuJSON decodes a menu written in WeChat's own format ({"button":[…]} with an optional
-// "matchrule") and validates it. Unknown field names are rejected, so a misspelt "sub_buttons"
-// is reported rather than silently dropped; a "menuid" (as in /cgi-bin/menu/get output) is
-// accepted and ignored. Match-rule values may be JSON strings or numbers.
-func ParseMenuJSON(data []byte) (*Menu, error) {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	var w wireMenu
-	if err := dec.Decode(&w); err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrInvalidMenu, err)
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return nil, fmt.Errorf("%w: trailing data after the menu object", ErrInvalidMenu)
-	}
-	m := w.menu()
-	if err := m.Validate(); err != nil {
-		return nil, err
-	}
-	return &m, nil
-}
-
-// LoadMenuFile reads a menu file in WeChat's JSON format (see ParseMenuJSON), so a menu can be
-// kept under version control next to the code that handles its events.
-func LoadMenuFile(path string) (*Menu, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("offiaccount: load menu: %w", err)
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, maxMenuFileSize+1))
-	if err != nil {
-		return nil, fmt.Errorf("offiaccount: load menu: %w", err)
-	}
-	if len(data) > maxMenuFileSize {
-		return nil, fmt.Errorf("%w: %s is larger than %d bytes", ErrInvalidMenu, path, maxMenuFileSize)
-	}
-	m, err := ParseMenuJSON(data)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	return m, nil
-}
-
 // JSON returns the menu in WeChat's wire format, exactly as CreateMenu and AddConditionalMenu
 // send it: non-ASCII names stay raw UTF-8 and '&', '<', '>' in URLs are not escaped (WeChat
 // rejects \uXXXX escapes in menus). Write it to a file to load it later with LoadMenuFile.
@@ -289,7 +240,20 @@ type wireMenu struct {
 	MenuID    flexString     `json:"menuid"`
 }
 
+// menu converts w, dropping the empty "sub_button":[] WeChat puts on every leaf button so that
+// a menu read back compares equal to one built with the constructors.
 func (w *wireMenu) menu() Menu {
+	for i := range w.Buttons {
+		b := &w.Buttons[i]
+		if len(b.SubButtons) == 0 {
+			b.SubButtons = nil
+		}
+		for j := range b.SubButtons {
+			if len(b.SubButtons[j].SubButtons) == 0 {
+				b.SubButtons[j].SubButtons = nil
+			}
+		}
+	}
 	return Menu{Buttons: w.Buttons, MatchRule: w.MatchRule.rule()}
 }
 

@@ -6,10 +6,12 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/jarcoal/httpmock"
@@ -122,6 +124,12 @@ func TestMenuValidate(t *testing.T) {
 		{"top name 6 CJK = 18 bytes", NewMenu(ClickButton("一二三四五六", "k")), "button[0].name", CodeInvalidButtonNameSize},
 		{"empty name", NewMenu(ClickButton("", "k")), "button[0].name", CodeInvalidButtonNameSize},
 		{"invalid UTF-8 name", NewMenu(ClickButton("a\xff", "k")), "button[0].name", 0},
+		{"U+FFFD itself is fine", NewMenu(ClickButton("a\uFFFD", "k")), "", 0},
+		{"newline in name", NewMenu(ClickButton("a\nb", "k")), "button[0].name", 0},
+		{"NUL in key", NewMenu(ClickButton("a", "k\x00")), "button[0].key", 0},
+		{"invalid UTF-8 in sub media_id", NewMenu(SubMenu("m", MediaButton("a", "\xc3"))), "button[0].sub_button[0].media_id", 0},
+		{"line separator in url", NewMenu(ViewButton("a", "https://a.example/\u2028")), "button[0].url", 0},
+		{"tab in pagepath", NewMenu(MiniProgramButton("a", "https://a.example/", "wx1", "p\t")), "button[0].pagepath", 0},
 
 		{"sub name 60 bytes", NewMenu(SubMenu("m", ClickButton(strings.Repeat("a", 60), "k"))), "", 0},
 		{"sub name 61 bytes", NewMenu(SubMenu("m", ClickButton(strings.Repeat("a", 61), "k"))), "button[0].sub_button[0].name", CodeInvalidSubButtonNameSize},
@@ -170,6 +178,7 @@ func TestMenuValidate(t *testing.T) {
 		{"empty match rule", Menu{Buttons: []Button{ClickButton("a", "k")}, MatchRule: &MatchRule{}}, "matchrule", CodeMatchRuleEmpty},
 		{"region complete", Menu{Buttons: []Button{ClickButton("a", "k")}, MatchRule: &MatchRule{Country: "中国", Province: "广东", City: "广州"}}, "", 0},
 		{"province without country", Menu{Buttons: []Button{ClickButton("a", "k")}, MatchRule: &MatchRule{Province: "广东"}}, "matchrule.country", CodeMatchRuleNeedsCountry},
+		{"control character in rule", Menu{Buttons: []Button{ClickButton("a", "k")}, MatchRule: &MatchRule{TagID: "1", Language: "zh\r"}}, "matchrule.language", 0},
 		{"city without province", Menu{Buttons: []Button{ClickButton("a", "k")}, MatchRule: &MatchRule{Country: "中国", City: "广州"}}, "matchrule.province", CodeMatchRuleNeedsProvince},
 	}
 	for _, tt := range tests {
@@ -277,6 +286,7 @@ func FuzzParseMenuJSON(f *testing.F) {
 		// A menu that parses and validates encodes to JSON that parses back to itself.
 		out, err := m.JSON()
 		require.NoError(t, err)
+		assert.NotContains(t, string(out), `\u`, "a valid menu never needs a \\u escape")
 		again, err := ParseMenuJSON(out)
 		require.NoError(t, err, "re-parsing %s", out)
 		assert.Equal(t, normalizeMenu(*m), normalizeMenu(*again))
@@ -431,14 +441,14 @@ func TestMenuLocalErrorsSendNothing(t *testing.T) {
 			var me *MenuError
 			require.ErrorAs(t, err, &me)
 			assert.Equal(t, tt.path, me.Path)
-			assert.Zero(t, mock.mt.NumberOfCalls(), "no request, not even for a token")
+			assert.Zero(t, mock.mt.GetTotalCallCount(), "no request, not even for a token")
 		})
 	}
 
 	mock := newMenuMock(t)
 	_, err := mock.c.TryMatchMenu(ctx, "")
 	require.Error(t, err)
-	assert.Zero(t, mock.mt.NumberOfCalls())
+	assert.Zero(t, mock.mt.GetTotalCallCount())
 }
 
 // getMenuAnswer follows WeChat's documented /cgi-bin/menu/get answer with conditional menus:
@@ -479,7 +489,7 @@ func TestMenuGet(t *testing.T) {
 	assert.Empty(t, r.body)
 
 	assert.Equal(t, "208396938", info.MenuID)
-	assert.Equal(t, normalizeMenu(seedMenu()), normalizeMenu(info.Menu))
+	assert.Equal(t, seedMenu(), info.Menu, "empty sub_button arrays of leaves are dropped")
 	require.NoError(t, info.Menu.Validate(), "a menu read back can be sent again")
 
 	require.Len(t, info.Conditional, 1)
@@ -489,7 +499,7 @@ func TestMenuGet(t *testing.T) {
 	assert.Equal(t, MatchRule{TagID: "2", Sex: SexMale, Country: "中国", Province: "广东", City: "广州",
 		ClientPlatformType: PlatformAndroid, Language: "zh_CN"}, *cm.Menu.MatchRule)
 	require.Len(t, cm.Menu.Buttons, 2)
-	assert.Equal(t, ViewLimitedButton("图文", "MEDIA_ID2"), normalizeMenu(cm.Menu).Buttons[1])
+	assert.Equal(t, ViewLimitedButton("图文", "MEDIA_ID2"), cm.Menu.Buttons[1])
 }
 
 func TestMenuGetDefaultOnly(t *testing.T) {
@@ -500,7 +510,7 @@ func TestMenuGetDefaultOnly(t *testing.T) {
 	require.NoError(t, err)
 	assert.Empty(t, info.MenuID)
 	assert.Nil(t, info.Conditional)
-	assert.Equal(t, []Button{ClickButton("a", "k")}, normalizeMenu(info.Menu).Buttons)
+	assert.Equal(t, []Button{ClickButton("a", "k")}, info.Menu.Buttons)
 }
 
 func TestMenuDelete(t *testing.T) {
@@ -693,7 +703,7 @@ func TestMenuTryMatch(t *testing.T) {
 			require.NoError(t, err)
 			assert.Equal(t, map[string]any{"user_id": "oUser-OpenID_1"}, decodeBody(t, mock.only(t).body))
 			want := NewMenu(ViewButton("tx", "http://www.qq.com/"), SubMenu("m", ClickButton("c", "k")))
-			assert.Equal(t, want, normalizeMenu(*m))
+			assert.Equal(t, want, *m)
 		})
 	}
 }
@@ -747,10 +757,16 @@ func TestMenuAPIErrors(t *testing.T) {
 
 func TestMenuCallHonoursContext(t *testing.T) {
 	t.Parallel()
-	mock := newMenuMock(t)
-	mock.answer(http.MethodGet, "/cgi-bin/menu/delete", `{"errcode":0}`)
+	var calls atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls.Add(1)
+		_, _ = io.WriteString(w, `{"access_token":"TOKEN","expires_in":7200}`)
+	}))
+	defer srv.Close()
+	c, err := New("wx0123456789abcdef", "app-secret", WithBaseURL(srv.URL))
+	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	err := mock.c.DeleteMenu(ctx)
-	require.ErrorIs(t, err, context.Canceled)
+	require.ErrorIs(t, c.DeleteMenu(ctx), context.Canceled)
+	assert.Zero(t, calls.Load())
 }

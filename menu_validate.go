@@ -1,10 +1,15 @@
 package offiaccount
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/url"
+	"os"
 	"strconv"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -145,8 +150,21 @@ func validateName(name, path string, lv buttonLevel) error {
 	case len(name) > lv.maxName:
 		return &MenuError{Path: path + ".name", Code: lv.nameCode,
 			Problem: fmt.Sprintf("is %d bytes, at most %d allowed", len(name), lv.maxName)}
-	case !utf8.ValidString(name):
-		return &MenuError{Path: path + ".name", Problem: "is not valid UTF-8"}
+	}
+	return checkText(name, path+".name")
+}
+
+// checkText rejects text that encoding/json would have to write as a \uXXXX escape: invalid
+// UTF-8, control characters and U+2028/U+2029. WeChat refuses such escapes (errcode 40033),
+// and none of them belongs in a button.
+func checkText(s, path string) error {
+	for i, r := range s {
+		switch {
+		case r == utf8.RuneError && !strings.HasPrefix(s[i:], "\uFFFD"):
+			return &MenuError{Path: path, Problem: fmt.Sprintf("is not valid UTF-8 at byte %d", i)}
+		case r < 0x20 || r == '\u2028' || r == '\u2029':
+			return &MenuError{Path: path, Problem: fmt.Sprintf("contains control character %U at byte %d", r, i)}
+		}
 	}
 	return nil
 }
@@ -191,6 +209,12 @@ func validateLeaf(b *Button, path string, lv buttonLevel) error {
 		return &MenuError{Path: path + ".type", Code: lv.typeCode,
 			Problem: fmt.Sprintf("%q is not a WeChat button type", b.Type)}
 	}
+	for _, f := range [...]struct{ name, value string }{{"key", b.Key}, {"url", b.URL}, {"appid", b.AppID},
+		{"pagepath", b.PagePath}, {"media_id", b.MediaID}, {"article_id", b.ArticleID}} {
+		if err := checkText(f.value, path+"."+f.name); err != nil {
+			return err
+		}
+	}
 	if n := len(b.Key); n > MaxButtonKeyBytes {
 		return &MenuError{Path: path + ".key", Code: lv.keyCode,
 			Problem: fmt.Sprintf("is %d bytes, at most %d allowed", n, MaxButtonKeyBytes)}
@@ -220,5 +244,59 @@ func (r *MatchRule) validate() error {
 		return &MenuError{Path: "matchrule.province", Code: CodeMatchRuleNeedsProvince,
 			Problem: "is required when city is set"}
 	}
+	for _, f := range [...]struct{ name, value string }{{"tag_id", r.TagID}, {"sex", string(r.Sex)},
+		{"country", r.Country}, {"province", r.Province}, {"city", r.City},
+		{"client_platform_type", string(r.ClientPlatformType)}, {"language", r.Language}} {
+		if err := checkText(f.value, "matchrule."+f.name); err != nil {
+			return err
+		}
+	}
 	return nil
+}
+
+// maxMenuFileSize bounds LoadMenuFile. The largest menu WeChat accepts is far smaller: 18
+// buttons whose longest field, the url, is capped at 1024 bytes.
+const maxMenuFileSize = 1 << 20
+
+// ParseMenuJSON decodes a menu written in WeChat's own format ({"button":[…]} with an optional
+// "matchrule") and validates it. Unknown field names are rejected, so a misspelt "sub_buttons"
+// is reported rather than silently dropped; a "menuid" (as in /cgi-bin/menu/get output) is
+// accepted and ignored. Match-rule values may be JSON strings or numbers.
+func ParseMenuJSON(data []byte) (*Menu, error) {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	var w wireMenu
+	if err := dec.Decode(&w); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalidMenu, err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, fmt.Errorf("%w: trailing data after the menu object", ErrInvalidMenu)
+	}
+	m := w.menu()
+	if err := m.Validate(); err != nil {
+		return nil, err
+	}
+	return &m, nil
+}
+
+// LoadMenuFile reads a menu file in WeChat's JSON format (see ParseMenuJSON), so a menu can be
+// kept under version control next to the code that handles its events.
+func LoadMenuFile(path string) (*Menu, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("offiaccount: load menu: %w", err)
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, maxMenuFileSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("offiaccount: load menu: %w", err)
+	}
+	if len(data) > maxMenuFileSize {
+		return nil, fmt.Errorf("%w: %s is larger than %d bytes", ErrInvalidMenu, path, maxMenuFileSize)
+	}
+	m, err := ParseMenuJSON(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return m, nil
 }
