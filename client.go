@@ -1,0 +1,286 @@
+package offiaccount
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// DefaultBaseURL is WeChat's main API domain. WeChat also runs api2.weixin.qq.com,
+// sh.api.weixin.qq.com, sz.api.weixin.qq.com and hk.api.weixin.qq.com for failover; pass one
+// of them to [WithBaseURL].
+const DefaultBaseURL = "https://api.weixin.qq.com"
+
+// DefaultHTTPTimeout bounds every API request when the caller does not bring an
+// *http.Client of its own.
+const DefaultHTTPTimeout = 10 * time.Second
+
+// maxResponseBytes caps what is read of one API answer; WeChat's JSON answers are far smaller.
+const maxResponseBytes = 8 << 20
+
+// Client calls the WeChat Official Account API for one account (one AppID). It keeps the
+// account's access_token and refreshes it when needed. A Client is safe for concurrent use
+// by many goroutines; create one per account and share it.
+type Client struct {
+	appID      string
+	appSecret  string
+	httpClient *http.Client
+	baseURL    string
+	logger     *slog.Logger
+
+	tokens tokenCache
+}
+
+// Option configures a [Client] in [New].
+type Option func(*Client) error
+
+// New returns a Client for the account with the given AppID and AppSecret (开发者密码).
+func New(appID, appSecret string, opts ...Option) (*Client, error) {
+	if appID == "" {
+		return nil, errors.New("offiaccount: New: empty AppID")
+	}
+	if appSecret == "" {
+		return nil, errors.New("offiaccount: New: empty AppSecret")
+	}
+	c := &Client{
+		appID:      appID,
+		appSecret:  appSecret,
+		httpClient: &http.Client{Timeout: DefaultHTTPTimeout},
+		baseURL:    DefaultBaseURL,
+		logger:     slog.New(discardHandler{}),
+	}
+	for _, opt := range opts {
+		if err := opt(c); err != nil {
+			return nil, err
+		}
+	}
+	c.tokens.init(c)
+	return c, nil
+}
+
+// WithHTTPClient makes the Client send its requests through a copy of hc, for proxies,
+// custom transports and tests. The copy is taken when New runs, so set hc up (including a
+// mock transport) before calling New.
+func WithHTTPClient(hc *http.Client) Option {
+	return func(c *Client) error {
+		if hc == nil {
+			return errors.New("offiaccount: WithHTTPClient: nil client")
+		}
+		cp := *hc
+		c.httpClient = &cp
+		return nil
+	}
+}
+
+// WithBaseURL sends API calls to another origin: one of WeChat's backup domains, a proxy, or
+// a fake platform in tests. The URL must be absolute http(s) without query or fragment.
+func WithBaseURL(base string) Option {
+	return func(c *Client) error {
+		u, err := url.Parse(base)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+			return fmt.Errorf("offiaccount: WithBaseURL: %q is not an absolute http(s) URL", base)
+		}
+		c.baseURL = strings.TrimRight(base, "/")
+		return nil
+	}
+}
+
+// WithLogger makes the Client log through l. Nothing secret is ever logged. The default logs
+// nothing.
+func WithLogger(l *slog.Logger) Option {
+	return func(c *Client) error {
+		if l == nil {
+			return errors.New("offiaccount: WithLogger: nil logger")
+		}
+		c.logger = l
+		return nil
+	}
+}
+
+// AppID returns the account's AppID.
+func (c *Client) AppID() string { return c.appID }
+
+// String keeps the AppSecret out of fmt output.
+func (c *Client) String() string {
+	return "offiaccount.Client{AppID: " + c.appID + ", AppSecret: [REDACTED]}"
+}
+
+// LogValue keeps the AppSecret out of structured logs.
+func (c *Client) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("appid", c.appID), slog.String("appsecret", "[REDACTED]"))
+}
+
+// getJSON calls a GET API with the account's access_token.
+func (c *Client) getJSON(ctx context.Context, path string, query url.Values, out any) error {
+	return c.callWithToken(ctx, http.MethodGet, path, query, nil, out)
+}
+
+// postJSON calls a POST API with the account's access_token and a JSON body.
+func (c *Client) postJSON(ctx context.Context, path string, query url.Values, in, out any) error {
+	return c.callWithToken(ctx, http.MethodPost, path, query, in, out)
+}
+
+// callWithToken adds the access_token and, when WeChat says the token is no longer valid,
+// drops it from the cache, fetches one again and repeats the call exactly once. That repeat
+// is safe for every API: WeChat rejected the request before acting on it.
+func (c *Client) callWithToken(ctx context.Context, method, path string, query url.Values, in, out any) error {
+	body, err := encodeBody(in)
+	if err != nil {
+		return fmt.Errorf("offiaccount: %s: encoding request: %w", path, err)
+	}
+	for attempt := 0; ; attempt++ {
+		tok, err := c.AccessToken(ctx)
+		if err != nil {
+			return err
+		}
+		q := make(url.Values, len(query)+1)
+		for k, v := range query {
+			q[k] = v
+		}
+		q.Set("access_token", tok)
+		err = c.do(ctx, method, path, q, body, out)
+		var apiErr *APIError
+		if attempt == 0 && errors.As(err, &apiErr) && isTokenErrcode(apiErr.Code) {
+			c.logger.LogAttrs(ctx, slog.LevelInfo, "offiaccount: access_token rejected, refreshing",
+				slog.String("path", path), slog.Int("errcode", apiErr.Code))
+			c.invalidateToken(ctx, tok)
+			continue
+		}
+		return err
+	}
+}
+
+// doNoToken calls an API that takes no access_token of the account (token endpoints, web
+// authorization).
+func (c *Client) doNoToken(ctx context.Context, method, path string, query url.Values, in, out any) error {
+	body, err := encodeBody(in)
+	if err != nil {
+		return fmt.Errorf("offiaccount: %s: encoding request: %w", path, err)
+	}
+	return c.do(ctx, method, path, query, body, out)
+}
+
+// encodeBody writes JSON the way WeChat wants it: no \u escapes for &, <, > (URLs in menus
+// and messages) and non-ASCII text kept as UTF-8.
+func encodeBody(in any) ([]byte, error) {
+	if in == nil {
+		return nil, nil
+	}
+	if raw, ok := in.(json.RawMessage); ok {
+		return raw, nil
+	}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(in); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+}
+
+// apiStatus is the part every WeChat JSON answer may carry.
+type apiStatus struct {
+	ErrCode int    `json:"errcode"`
+	ErrMsg  string `json:"errmsg"`
+}
+
+// do sends one request and decodes the answer into out. It never retries.
+func (c *Client) do(ctx context.Context, method, path string, query url.Values, body []byte, out any) error {
+	u := c.baseURL + path
+	if len(query) > 0 {
+		u += "?" + query.Encode()
+	}
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, u, rd)
+	if err != nil {
+		return fmt.Errorf("offiaccount: %s: %w", path, redactErr(err))
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json; charset=utf-8")
+	}
+	req.Header.Set("Accept", "application/json")
+	resp, err := c.httpClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("offiaccount: %s: %w", path, redactErr(err))
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes+1))
+	if err != nil {
+		return fmt.Errorf("offiaccount: %s: reading response: %w", path, redactErr(err))
+	}
+	if resp.StatusCode != http.StatusOK {
+		return &StatusError{StatusCode: resp.StatusCode, Path: path}
+	}
+	if len(data) > maxResponseBytes {
+		return fmt.Errorf("%w: %s: response larger than %d bytes", ErrBadResponse, path, maxResponseBytes)
+	}
+	return decodeAnswer(path, data, out)
+}
+
+// decodeAnswer turns a WeChat JSON answer into an *APIError or into out.
+func decodeAnswer(path string, data []byte, out any) error {
+	var st apiStatus
+	if err := json.Unmarshal(data, &st); err != nil {
+		return fmt.Errorf("%w: %s: %v", ErrBadResponse, path, err)
+	}
+	if st.ErrCode != 0 {
+		return newAPIError(path, st.ErrCode, st.ErrMsg)
+	}
+	if out == nil {
+		return nil
+	}
+	if err := json.Unmarshal(data, out); err != nil {
+		return fmt.Errorf("%w: %s: %v", ErrBadResponse, path, err)
+	}
+	return nil
+}
+
+// secretParams are query parameters whose values must never reach an error or a log.
+var secretParams = [...]string{"access_token", "secret", "refresh_token", "code", "ticket"}
+
+// redactErr strips secrets from the URL that net/http puts in its errors.
+func redactErr(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		ue.URL = redactURL(ue.URL)
+	}
+	return err
+}
+
+func redactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "[unparsable URL]"
+	}
+	q := u.Query()
+	changed := false
+	for _, p := range secretParams {
+		if q.Has(p) {
+			q.Set(p, "REDACTED")
+			changed = true
+		}
+	}
+	if changed {
+		u.RawQuery = q.Encode()
+	}
+	return u.String()
+}
+
+// discardHandler is slog's handler that drops everything (slog.DiscardHandler needs Go 1.24).
+type discardHandler struct{}
+
+func (discardHandler) Enabled(context.Context, slog.Level) bool  { return false }
+func (discardHandler) Handle(context.Context, slog.Record) error { return nil }
+func (d discardHandler) WithAttrs([]slog.Attr) slog.Handler      { return d }
+func (d discardHandler) WithGroup(string) slog.Handler           { return d }

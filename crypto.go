@@ -1,0 +1,192 @@
+package offiaccount
+
+import (
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/binary"
+	"fmt"
+	"io"
+	"log/slog"
+)
+
+const (
+	aesKeyEncodedLen = 43 // EncodingAESKey length in the admin page
+	padBlock         = 32 // WeChat pads to 32 bytes, not the AES block size
+	randomPrefixLen  = 16
+)
+
+// MessageCrypter encrypts and decrypts safe-mode (安全模式) messages of one account, as
+// WeChat's message encryption scheme (消息加解密) specifies: AES-256-CBC with the key decoded
+// from the EncodingAESKey, a random 16-byte prefix, a big-endian length, the message and the
+// AppID, PKCS#7-padded to 32 bytes. Build it once and share it: it is safe for concurrent use.
+type MessageCrypter struct {
+	appID string
+	keys  []cipherKey // keys[0] encrypts; every key is tried to decrypt
+	rand  io.Reader
+}
+
+type cipherKey struct {
+	block cipher.Block
+	iv    [aes.BlockSize]byte
+}
+
+// NewMessageCrypter returns a MessageCrypter for the account appID and its current
+// EncodingAESKey (43 characters). previousKeys are older EncodingAESKeys still accepted for
+// decryption, so that changing the key in the admin page does not drop the messages WeChat
+// encrypted with the old one in the meantime.
+func NewMessageCrypter(appID, encodingAESKey string, previousKeys ...string) (*MessageCrypter, error) {
+	if appID == "" {
+		return nil, fmt.Errorf("offiaccount: NewMessageCrypter: empty AppID")
+	}
+	m := &MessageCrypter{appID: appID, rand: rand.Reader}
+	for i, k := range append([]string{encodingAESKey}, previousKeys...) {
+		ck, err := newCipherKey(k)
+		if err != nil {
+			if i > 0 {
+				return nil, fmt.Errorf("previous key %d: %w", i, err)
+			}
+			return nil, err
+		}
+		m.keys = append(m.keys, ck)
+	}
+	return m, nil
+}
+
+func newCipherKey(encodingAESKey string) (cipherKey, error) {
+	if len(encodingAESKey) != aesKeyEncodedLen {
+		return cipherKey{}, fmt.Errorf("%w: want %d characters, got %d", ErrInvalidAESKey, aesKeyEncodedLen, len(encodingAESKey))
+	}
+	for i := 0; i < len(encodingAESKey); i++ {
+		c := encodingAESKey[i]
+		if !('A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '+' || c == '/') {
+			return cipherKey{}, fmt.Errorf("%w: character %d is not in the base64 alphabet", ErrInvalidAESKey, i)
+		}
+	}
+	// Not StrictEncoding: the 43rd character carries two unused bits that WeChat's own sample
+	// key sets.
+	key, err := base64.StdEncoding.DecodeString(encodingAESKey + "=")
+	if err != nil || len(key) != 32 {
+		return cipherKey{}, ErrInvalidAESKey
+	}
+	block, err := aes.NewCipher(key)
+	if err != nil {
+		return cipherKey{}, fmt.Errorf("%w: %v", ErrInvalidAESKey, err)
+	}
+	ck := cipherKey{block: block}
+	copy(ck.iv[:], key[:aes.BlockSize])
+	return ck, nil
+}
+
+// AppID returns the account the crypter seals messages for.
+func (m *MessageCrypter) AppID() string { return m.appID }
+
+// LogValue keeps keys out of logs: only the AppID is shown.
+func (m *MessageCrypter) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("appid", m.appID), slog.String("encoding_aes_key", "[REDACTED]"))
+}
+
+// String keeps keys out of fmt output.
+func (m *MessageCrypter) String() string {
+	return "MessageCrypter{AppID: " + m.appID + ", EncodingAESKey: [REDACTED]}"
+}
+
+// Encrypt seals msg with a fresh random prefix and returns the base64 text that goes in an
+// <Encrypt> element.
+func (m *MessageCrypter) Encrypt(msg []byte) (string, error) {
+	b, err := m.AppendEncrypt(nil, msg)
+	return string(b), err
+}
+
+// AppendEncrypt is [MessageCrypter.Encrypt] appending the base64 text to dst, for callers
+// that reuse buffers.
+func (m *MessageCrypter) AppendEncrypt(dst, msg []byte) ([]byte, error) {
+	var random [randomPrefixLen]byte
+	if _, err := io.ReadFull(m.rand, random[:]); err != nil {
+		return dst, fmt.Errorf("offiaccount: reading random prefix: %w", err)
+	}
+	return m.appendEncrypt(dst, random, msg), nil
+}
+
+func (m *MessageCrypter) appendEncrypt(dst []byte, random [randomPrefixLen]byte, msg []byte) []byte {
+	n := randomPrefixLen + 4 + len(msg) + len(m.appID)
+	pad := padBlock - n%padBlock // 1..32, a whole block when n is aligned
+	buf := make([]byte, n+pad)
+	copy(buf, random[:])
+	binary.BigEndian.PutUint32(buf[randomPrefixLen:], uint32(len(msg)))
+	copy(buf[randomPrefixLen+4:], msg)
+	copy(buf[randomPrefixLen+4+len(msg):], m.appID)
+	for i := n; i < len(buf); i++ {
+		buf[i] = byte(pad)
+	}
+	k := &m.keys[0]
+	cipher.NewCBCEncrypter(k.block, k.iv[:]).CryptBlocks(buf, buf)
+	return base64.StdEncoding.AppendEncode(dst, buf)
+}
+
+// Decrypt opens the base64 text of an <Encrypt> element and returns the message (the inner
+// XML). It checks the base64, the block size, the padding, the declared length and that the
+// trailing AppID is this account's, and returns ErrInvalidBase64, ErrInvalidBlockSize,
+// ErrInvalidPadding, ErrInvalidLength or ErrAppIDMismatch when one fails.
+func (m *MessageCrypter) Decrypt(encrypted string) ([]byte, error) {
+	return m.DecryptBytes([]byte(encrypted))
+}
+
+// DecryptBytes is [MessageCrypter.Decrypt] for a byte slice. encrypted is not modified.
+func (m *MessageCrypter) DecryptBytes(encrypted []byte) ([]byte, error) {
+	ct := make([]byte, base64.StdEncoding.DecodedLen(len(encrypted)))
+	n, err := base64.StdEncoding.Decode(ct, encrypted)
+	if err != nil {
+		return nil, ErrInvalidBase64
+	}
+	ct = ct[:n]
+	if len(ct) == 0 || len(ct)%aes.BlockSize != 0 {
+		return nil, ErrInvalidBlockSize
+	}
+	if len(m.keys) == 1 {
+		return m.open(&m.keys[0], ct, ct)
+	}
+	pt := make([]byte, len(ct))
+	var firstErr error
+	for i := range m.keys {
+		msg, err := m.open(&m.keys[i], pt, ct)
+		if err == nil {
+			return msg, nil
+		}
+		if firstErr == nil {
+			firstErr = err
+		}
+	}
+	return nil, firstErr
+}
+
+// open decrypts ct into pt (which may be ct itself) and unwraps the message.
+func (m *MessageCrypter) open(k *cipherKey, pt, ct []byte) ([]byte, error) {
+	cipher.NewCBCDecrypter(k.block, k.iv[:]).CryptBlocks(pt, ct)
+	pad := int(pt[len(pt)-1])
+	if pad < 1 || pad > padBlock || pad > len(pt) {
+		return nil, ErrInvalidPadding
+	}
+	for _, b := range pt[len(pt)-pad:] {
+		if int(b) != pad {
+			return nil, ErrInvalidPadding
+		}
+	}
+	body := pt[:len(pt)-pad]
+	if len(body) < randomPrefixLen+4 {
+		return nil, ErrInvalidLength
+	}
+	body = body[randomPrefixLen:]
+	size := binary.BigEndian.Uint32(body)
+	body = body[4:]
+	if uint64(size) > uint64(len(body)) {
+		return nil, ErrInvalidLength
+	}
+	msg, appID := body[:size], body[size:]
+	if subtle.ConstantTimeCompare(appID, []byte(m.appID)) != 1 {
+		return nil, ErrAppIDMismatch
+	}
+	return msg, nil
+}
