@@ -252,3 +252,10 @@ func TestRedactURL(t *testing.T) {
 	assert.Contains(t, got, "appid=A")
 	assert.Equal(t, "[unparsable URL]", redactURL("%zz://"))
 }
+
+func TestTokenCategoryIsTheAccountsOnly(t *testing.T) {
+	t.Parallel()
+	assert.ErrorIs(t, &APIError{Code: 40001, Path: "/cgi-bin/menu/get"}, ErrTokenInvalid)
+	assert.NotErrorIs(t, &APIError{Code: 40001, Path: "/sns/userinfo"}, ErrTokenInvalid, "a user's web token")
+	assert.NotErrorIs(t, &APIError{Code: 40013, Path: "/cgi-bin/menu/get"}, ErrTokenInvalid)
+}
