@@ -167,3 +167,27 @@ func concurrentRound(p *Platform, w, i int) error {
 	p.FailNext("/unused", 1, Fault{Errcode: -1})
 	return nil
 }
+
+func TestCloseReleasesDelayedCalls(t *testing.T) {
+	t.Parallel()
+	p := newTestPlatform(t)
+	p.FailNext("/cgi-bin/token", 1, Fault{Delay: time.Minute})
+	done := make(chan error, 1)
+	go func() {
+		resp, err := p.Client().Get(p.URL() + "/cgi-bin/token")
+		if resp != nil {
+			resp.Body.Close()
+		}
+		done <- err
+	}()
+	require.Eventually(t, func() bool { return p.Calls("/cgi-bin/token") == 1 }, 5*time.Second, 5*time.Millisecond)
+	began := time.Now()
+	p.Close()
+	assert.Less(t, time.Since(began), 5*time.Second)
+	select {
+	case err := <-done:
+		assert.Error(t, err, "the delayed call is dropped, not answered")
+	case <-time.After(5 * time.Second):
+		t.Fatal("client still waiting after Close")
+	}
+}

@@ -50,7 +50,7 @@ type oauthTokenResponse struct {
 
 func (p *Platform) oauthAnswerLocked(a *account, openID, scope, refresh string) oauthTokenResponse {
 	at := randomString(72)
-	p.webToks[at] = &webToken{appID: a.appID, openID: openID, scope: scope, expires: p.now.Add(TokenLifetime)}
+	p.webTokens[at] = &webToken{appID: a.appID, openID: openID, scope: scope, expires: p.now.Add(TokenLifetime)}
 	u := a.users[openID]
 	out := oauthTokenResponse{AccessToken: at, ExpiresIn: int64(TokenLifetime / time.Second),
 		RefreshToken: refresh, OpenID: openID, Scope: scope, UnionID: u.UnionID}
@@ -85,7 +85,7 @@ func (p *Platform) handleOAuthAccessToken(r *request) (any, int) {
 	}
 	c.used = true
 	refresh := randomString(72)
-	p.refreshT[refresh] = &webToken{appID: a.appID, openID: c.openID, scope: c.scope, expires: p.now.Add(RefreshTokenLifetime)}
+	p.refreshTokens[refresh] = &webToken{appID: a.appID, openID: c.openID, scope: c.scope, expires: p.now.Add(RefreshTokenLifetime)}
 	return p.oauthAnswerLocked(a, c.openID, c.scope, refresh), 0
 }
 
@@ -107,7 +107,7 @@ func (p *Platform) handleOAuthRefresh(r *request) (any, int) {
 	if value == "" {
 		return nil, codeRefreshTokenMissing
 	}
-	t, ok := p.refreshT[value]
+	t, ok := p.refreshTokens[value]
 	switch {
 	case !ok || t.appID != appID:
 		return nil, codeInvalidRefreshToken
@@ -125,7 +125,7 @@ func (p *Platform) webTokenLocked(r *request) (*webToken, int) {
 	if value == "" {
 		return nil, codeTokenMissing
 	}
-	t, ok := p.webToks[value]
+	t, ok := p.webTokens[value]
 	if !ok {
 		return nil, codeInvalidCredential
 	}

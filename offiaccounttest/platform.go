@@ -48,15 +48,47 @@ var chinaTime = time.FixedZone("CST", 8*3600)
 type Platform struct {
 	srv *httptest.Server
 
-	mu       sync.Mutex
-	now      time.Time
-	accounts map[string]*account // by appID
-	tokens   map[string]*tokenInfo
-	faults   map[string][]Fault
-	calls    map[string]int
-	codes    map[string]*authCode
-	webToks  map[string]*webToken
-	refreshT map[string]*webToken
+	mu            sync.Mutex
+	now           time.Time
+	accounts      map[string]*account // by appID
+	tokens        map[string]*tokenInfo
+	faults        map[string][]Fault
+	calls         map[string]int
+	codes         map[string]*authCode
+	webTokens     map[string]*webToken // users' web access_tokens
+	refreshTokens map[string]*webToken // users' refresh_tokens
+
+	closing   chan struct{} // closed by Close: ends pending Delay faults
+	closeOnce sync.Once
+}
+
+// account is one official account's state on the platform.
+type account struct {
+	appID, secret string
+
+	token  *tokenInfo // latest from /cgi-bin/token
+	stable *tokenInfo // latest from /cgi-bin/stable_token
+
+	fetches     int                // successful token answers, both endpoints
+	tokenDay    map[string]int     // /cgi-bin/token calls per day
+	forceDay    map[string]int     // effective force refreshes per day
+	lastForce   time.Time          // last effective force refresh
+	tickets     map[string]*ticket // by type
+	menu        *storedMenu
+	conditional []ConditionalMenu
+	nextMenuID  int64
+	users       map[string]User
+}
+
+func newAccount(appID, secret string) *account {
+	return &account{
+		appID:    appID,
+		secret:   secret,
+		tokenDay: make(map[string]int),
+		forceDay: make(map[string]int),
+		tickets:  make(map[string]*ticket),
+		users:    make(map[string]User),
+	}
 }
 
 // Option configures a Platform at construction.
@@ -76,14 +108,15 @@ func WithNow(t time.Time) Option {
 // (normally https://api.weixin.qq.com) at [Platform.URL].
 func NewPlatform(opts ...Option) *Platform {
 	p := &Platform{
-		now:      time.Now(),
-		accounts: make(map[string]*account),
-		tokens:   make(map[string]*tokenInfo),
-		faults:   make(map[string][]Fault),
-		calls:    make(map[string]int),
-		codes:    make(map[string]*authCode),
-		webToks:  make(map[string]*webToken),
-		refreshT: make(map[string]*webToken),
+		now:           time.Now(),
+		accounts:      make(map[string]*account),
+		tokens:        make(map[string]*tokenInfo),
+		faults:        make(map[string][]Fault),
+		calls:         make(map[string]int),
+		codes:         make(map[string]*authCode),
+		webTokens:     make(map[string]*webToken),
+		refreshTokens: make(map[string]*webToken),
+		closing:       make(chan struct{}),
 	}
 	for _, o := range opts {
 		o(p)
@@ -98,8 +131,12 @@ func (p *Platform) URL() string { return p.srv.URL }
 // Client returns an *http.Client set up for the platform's server.
 func (p *Platform) Client() *http.Client { return p.srv.Client() }
 
-// Close shuts the server down, blocking until all outstanding requests have completed.
-func (p *Platform) Close() { p.srv.Close() }
+// Close shuts the server down, blocking until all outstanding requests have completed;
+// calls held back by a Delay fault are released (unanswered) at once.
+func (p *Platform) Close() {
+	p.closeOnce.Do(func() { close(p.closing) })
+	p.srv.Close()
+}
 
 // AddAccount registers an official account, or changes the AppSecret of a known one.
 func (p *Platform) AddAccount(appID, secret string) {
@@ -243,17 +280,14 @@ func (p *Platform) applyFault(w http.ResponseWriter, r *http.Request, f Fault) b
 		case <-r.Context().Done():
 			t.Stop()
 			return true
+		case <-p.closing:
+			t.Stop()
+			drop(w)
 		}
 	}
 	switch {
 	case f.Drop:
-		if hj, ok := w.(http.Hijacker); ok {
-			if conn, _, err := hj.Hijack(); err == nil {
-				conn.Close()
-				return true
-			}
-		}
-		panic(http.ErrAbortHandler) // closes the stream without an answer
+		drop(w)
 	case f.HTTPStatus != 0:
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		w.WriteHeader(f.HTTPStatus)
@@ -271,6 +305,17 @@ func (p *Platform) applyFault(w http.ResponseWriter, r *http.Request, f Fault) b
 		return true
 	}
 	return false
+}
+
+// drop closes the connection without an answer. It does not return.
+func drop(w http.ResponseWriter) {
+	if hj, ok := w.(http.Hijacker); ok {
+		if conn, _, err := hj.Hijack(); err == nil {
+			conn.Close()
+		}
+	}
+	// Ends the handler; net/http closes the stream if the hijack did not happen.
+	panic(http.ErrAbortHandler)
 }
 
 // request is what an endpoint handler sees.

@@ -1,38 +1,6 @@
 package offiaccounttest
 
-import (
-	"time"
-)
-
-// account is one official account's state on the platform.
-type account struct {
-	appID, secret string
-
-	token  *tokenInfo // latest from /cgi-bin/token
-	stable *tokenInfo // latest from /cgi-bin/stable_token
-
-	fetches      int            // successful token answers, both endpoints
-	tokenDay     map[string]int // /cgi-bin/token calls per day
-	forceDay     map[string]int // effective force refreshes per day
-	lastForce    time.Time
-	hasLastForce bool
-	tickets      map[string]*ticket // by type
-	menu         *storedMenu
-	conditional  []ConditionalMenu
-	nextMenuID   int64
-	users        map[string]User
-}
-
-func newAccount(appID, secret string) *account {
-	return &account{
-		appID:    appID,
-		secret:   secret,
-		tokenDay: make(map[string]int),
-		forceDay: make(map[string]int),
-		tickets:  make(map[string]*ticket),
-		users:    make(map[string]User),
-	}
-}
+import "time"
 
 // tokenInfo is one issued access_token.
 type tokenInfo struct {
@@ -164,7 +132,7 @@ func (p *Platform) handleStableToken(r *request) (any, int) {
 	}
 	live := a.stable != nil && a.stable.usable(p.now)
 	switch {
-	case in.ForceRefresh && live && a.hasLastForce && p.now.Sub(a.lastForce) < ForceRefreshInterval:
+	case in.ForceRefresh && live && !a.lastForce.IsZero() && p.now.Sub(a.lastForce) < ForceRefreshInterval:
 		// Too soon after the last force refresh: WeChat does not refresh.
 	case in.ForceRefresh:
 		d := day(p.now)
@@ -172,7 +140,7 @@ func (p *Platform) handleStableToken(r *request) (any, int) {
 			return nil, codeQuotaReached
 		}
 		a.forceDay[d]++
-		a.lastForce, a.hasLastForce = p.now, true
+		a.lastForce = p.now
 		if a.stable != nil {
 			a.stable.shorten(p.now)
 		}
