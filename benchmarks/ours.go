@@ -1,7 +1,6 @@
 package benchmarks
 
 import (
-	"context"
 	"errors"
 	"net/http"
 
@@ -26,6 +25,3 @@ func NewOurs() (http.Handler, error) {
 func NewOursClient(base string, hc *http.Client) (*offiaccount.Client, error) {
 	return offiaccount.New(AppID, AppSecret, offiaccount.WithBaseURL(base), offiaccount.WithHTTPClient(hc))
 }
-
-// oursToken is the AccessToken read the token benchmarks measure.
-func oursToken(c *offiaccount.Client, ctx context.Context) (string, error) { return c.AccessToken(ctx) }

@@ -22,9 +22,9 @@ const (
 	AppID          = "wx5823bf96d3bd56c7"
 	AppSecret      = "benchAppSecret0123456789abcdef01"
 	EncodingAESKey = "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C"
-	Account        = "gh_3f1e8b7a9c2d"               // the account's original id (ToUserName)
+	Account        = "gh_3f1e8b7a9c2d"                // the account's original id (ToUserName)
 	User           = "oBench_9v7PzQ1xY2w3E4r5T6y7U8i" // the sender's openid
-	Content        = "你好，公众号! hello <b>&</b> 42"     // one text message in, echoed back out
+	Content        = "你好，公众号! hello <b>&</b> 42"      // one text message in, echoed back out
 	MsgID          = "23581321345589144"
 	Nonce          = "1320562132"
 	EchoStr        = "5838479218127813673"
