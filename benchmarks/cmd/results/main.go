@@ -114,7 +114,9 @@ func (r *results) median(group, row, sdk, unit string) (float64, bool) {
 	return (v[len(v)/2-1] + v[len(v)/2]) / 2, true
 }
 
-func (r *results) runs(group, row, sdk, unit string) int { return len(r.vals[key{group, row, sdk, unit}]) }
+func (r *results) runs(group, row, sdk, unit string) int {
+	return len(r.vals[key{group, row, sdk, unit}])
+}
 
 func fmtNs(ns float64) string {
 	switch {
