@@ -36,10 +36,10 @@ func (l *Loopback) Close() error { return l.srv.Close() }
 
 // Load is one run of the load generator.
 type Load struct {
-	URL         string  // server root, e.g. Loopback.URL
-	Request     Request // sent as is, every time
-	Requests    int     // how many requests in all
-	Concurrency int     // how many in flight at once (fixed)
+	URL         string    // server root, e.g. Loopback.URL
+	Requests    []Request // sent as they are, in turn
+	N           int       // how many requests in all
+	Concurrency int       // how many in flight at once (fixed)
 	MaxDuration time.Duration
 	// Check is applied to the first reply and to every CheckEvery-th after it; every reply's
 	// status is checked.
@@ -61,7 +61,7 @@ func (r LoadResult) RPS() float64 { return float64(r.Requests) / r.Elapsed.Secon
 // stopping early at MaxDuration, and returns throughput and latency percentiles. The first
 // wrong reply stops the run with an error.
 func (l Load) Run(ctx context.Context) (LoadResult, error) {
-	conc := max(1, min(l.Concurrency, l.Requests))
+	conc := max(1, min(l.Concurrency, l.N))
 	tr := &http.Transport{
 		MaxIdleConns:        conc,
 		MaxIdleConnsPerHost: conc,
@@ -87,24 +87,25 @@ func (l Load) Run(ctx context.Context) (LoadResult, error) {
 		go func(w int) {
 			defer wg.Done()
 			var buf bytes.Buffer
-			mine := make([]time.Duration, 0, l.Requests/conc+1)
+			mine := make([]time.Duration, 0, l.N/conc+1)
 			defer func() { lat[w] = mine }()
 			for ctx.Err() == nil {
 				i := next.Add(1) - 1
-				if i >= int64(l.Requests) {
+				if i >= int64(l.N) {
 					return
 				}
+				rq := l.Requests[i%int64(len(l.Requests))]
 				var body io.Reader
-				if l.Request.Body != nil {
-					body = bytes.NewReader(l.Request.Body)
+				if rq.Body != nil {
+					body = bytes.NewReader(rq.Body)
 				}
-				req, err := http.NewRequestWithContext(ctx, l.Request.Method, l.URL+l.Request.Target, body)
+				req, err := http.NewRequestWithContext(ctx, rq.Method, l.URL+rq.Target, body)
 				if err != nil {
 					cancel(err)
 					return
 				}
-				if l.Request.ContentType != "" {
-					req.Header.Set("Content-Type", l.Request.ContentType)
+				if rq.ContentType != "" {
+					req.Header.Set("Content-Type", rq.ContentType)
 				}
 				t0 := time.Now()
 				resp, err := client.Do(req)

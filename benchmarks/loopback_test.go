@@ -38,14 +38,14 @@ func benchLoopback(b *testing.B, fx *Fixture, c Case, h http.Handler) {
 	require.NoError(b, err)
 	defer srv.Close()
 	check := func(status int, body []byte) error { return fx.Check(c, status, body) }
-	load := Load{URL: srv.URL, Request: fx.Requests[c], Concurrency: *loopConc, MaxDuration: *loopMax, Check: check}
+	load := Load{URL: srv.URL, Requests: fx.Requests[c], Concurrency: *loopConc, MaxDuration: *loopMax, Check: check}
 
 	warm := load
-	warm.Requests, warm.CheckEvery = 4**loopConc, 1
+	warm.N, warm.CheckEvery = 4**loopConc, 1
 	if _, err := warm.Run(context.Background()); err != nil {
 		b.Fatal(err)
 	}
-	load.Requests, load.CheckEvery = b.N, 256
+	load.N, load.CheckEvery = b.N, 256
 	b.ResetTimer()
 	res, err := load.Run(context.Background())
 	b.StopTimer()
@@ -73,7 +73,7 @@ func TestLoopback(t *testing.T) {
 				require.NoError(t, err)
 				defer srv.Close()
 				res, err := Load{
-					URL: srv.URL, Request: fx.Requests[c], Requests: 200, Concurrency: 8, MaxDuration: 30 * time.Second,
+					URL: srv.URL, Requests: fx.Requests[c], N: 200, Concurrency: 8, MaxDuration: 30 * time.Second,
 					Check: func(status int, body []byte) error { return fx.Check(c, status, body) }, CheckEvery: 1,
 				}.Run(context.Background())
 				require.NoError(t, err)
@@ -93,7 +93,7 @@ func TestLoadFailsWrongPeer(t *testing.T) {
 	srv, err := ServeLoopback(lying{floor, func(s string) string { return s + " " }})
 	require.NoError(t, err)
 	defer srv.Close()
-	_, err = Load{URL: srv.URL, Request: fx.Requests[Verify], Requests: 50, Concurrency: 4,
+	_, err = Load{URL: srv.URL, Requests: fx.Requests[Verify], N: 50, Concurrency: 4,
 		Check: func(status int, body []byte) error { return fx.Check(Verify, status, body) }, CheckEvery: 10}.Run(context.Background())
 	require.ErrorIs(t, err, ErrWrongReply)
 }

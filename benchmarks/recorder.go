@@ -49,34 +49,44 @@ func (r *Recorder) WriteString(s string) (int, error) {
 	return r.Body.WriteString(s)
 }
 
-// Replayer hands a handler the same request again and again, the way a server would: a
+// Replayer hands a handler a case's requests in turn, the way a server would: each time a
 // fresh *http.Request (shallow copy of a template, so nothing a handler caches on it, such as
-// a parsed form, carries over) whose body reads the same bytes.
+// a parsed form, carries over) whose body reads the fixture's bytes.
 type Replayer struct {
-	tmpl *http.Request
-	body []byte
-	rd   *bytes.Reader
-	rc   io.ReadCloser // rd, kept as an interface once so Next does not allocate for it
+	tmpls  []*http.Request
+	bodies [][]byte
+	i      int
+	rd     *bytes.Reader
+	rc     io.ReadCloser // rd, kept as an interface once so Next does not allocate for it
 }
 
 type nopCloser struct{ *bytes.Reader }
 
 func (nopCloser) Close() error { return nil }
 
-// NewReplayer returns a Replayer of c's request.
+// NewReplayer returns a Replayer of c's requests.
 func (f *Fixture) NewReplayer(c Case) *Replayer {
 	rd := bytes.NewReader(nil)
-	return &Replayer{tmpl: f.HTTPRequest(c), body: f.Requests[c].Body, rd: rd, rc: nopCloser{rd}}
+	p := &Replayer{rd: rd, rc: nopCloser{rd}}
+	for i, rq := range f.Requests[c] {
+		p.tmpls = append(p.tmpls, f.HTTPRequest(c, i))
+		p.bodies = append(p.bodies, rq.Body)
+	}
+	return p
 }
 
-// Next returns the request for one more round.
+// Next returns the next request.
 func (p *Replayer) Next() *http.Request {
+	i := p.i
+	if p.i++; p.i == len(p.tmpls) {
+		p.i = 0
+	}
 	r := new(http.Request)
-	*r = *p.tmpl
-	if p.body != nil {
-		p.rd.Reset(p.body)
+	*r = *p.tmpls[i]
+	if body := p.bodies[i]; body != nil {
+		p.rd.Reset(body)
 		r.Body = p.rc
-		r.ContentLength = int64(len(p.body))
+		r.ContentLength = int64(len(body))
 	}
 	return r
 }

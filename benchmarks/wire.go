@@ -25,7 +25,7 @@ const (
 	Account        = "gh_3f1e8b7a9c2d"                // the account's original id (ToUserName)
 	User           = "oBench_9v7PzQ1xY2w3E4r5T6y7U8i" // the sender's openid
 	Content        = "你好，公众号! hello <b>&</b> 42"      // one text message in, echoed back out
-	MsgID          = "23581321345589144"
+	MsgID          = 23581321345589144                // the first message's MsgId; variant i has MsgID+i
 	Nonce          = "1320562132"
 	EchoStr        = "5838479218127813673"
 	Path           = "/wechat"
@@ -53,12 +53,26 @@ type Request struct {
 	Body        []byte
 }
 
-// Fixture holds the three requests of one benchmark run, built once, and checks replies.
+// Variants is how many distinct messages a Fixture holds per POST case. They differ only in
+// MsgId (same length, same content), so that a handler that dedupes WeChat's retries by
+// MsgId, as offiaccount does by default, sees fresh messages when they are cycled, as in
+// production, instead of answering a replay from its dedupe store.
+const Variants = 1024
+
+// Fixture holds the requests of one benchmark run, built once, and checks replies.
 type Fixture struct {
 	Timestamp string
-	Requests  map[Case]Request
-	crypter   *offiaccount.MessageCrypter
-	now       func() time.Time
+	// Requests holds, per case, the variants to send in turn: one request for Verify;
+	// Variants messages for Plain (MsgId MsgID+i) and for Safe (MsgId MsgID+Variants+i).
+	Requests map[Case][]Request
+	crypter  *offiaccount.MessageCrypter
+	now      func() time.Time
+}
+
+// Request returns the i-th request of case c, cycling through its variants.
+func (f *Fixture) Request(c Case, i int) Request {
+	v := f.Requests[c]
+	return v[i%len(v)]
 }
 
 // NewFixture builds the requests with timestamp now, as WeChat would send them at that time.
@@ -72,14 +86,6 @@ func NewFixture(now time.Time) (*Fixture, error) {
 	ts := strconv.FormatInt(now.Unix(), 10)
 	sig := offiaccount.Signature(Token, ts, Nonce)
 
-	plain := textMessageXML(ts)
-	enc, err := c.Encrypt(plain)
-	if err != nil {
-		return nil, err
-	}
-	safeBody := []byte("<xml>\n<ToUserName><![CDATA[" + Account + "]]></ToUserName>\n<Encrypt><![CDATA[" + enc + "]]></Encrypt>\n</xml>")
-	msgSig := offiaccount.MsgSignature(Token, ts, Nonce, enc)
-
 	q := func(kv ...string) string {
 		var b strings.Builder
 		for i := 0; i < len(kv); i += 2 {
@@ -90,36 +96,48 @@ func NewFixture(now time.Time) (*Fixture, error) {
 		}
 		return Path + "?" + b.String()
 	}
-	return &Fixture{
+	fx := &Fixture{
 		Timestamp: ts,
 		crypter:   c,
 		now:       time.Now,
-		Requests: map[Case]Request{
-			Verify: {Method: http.MethodGet, Target: q("signature", sig, "echostr", EchoStr, "timestamp", ts, "nonce", Nonce)},
-			Plain: {Method: http.MethodPost, ContentType: "text/xml", Body: plain,
-				Target: q("signature", sig, "timestamp", ts, "nonce", Nonce, "openid", User)},
-			Safe: {Method: http.MethodPost, ContentType: "text/xml", Body: safeBody,
-				Target: q("signature", sig, "timestamp", ts, "nonce", Nonce, "openid", User, "encrypt_type", "aes", "msg_signature", msgSig)},
+		Requests: map[Case][]Request{
+			Verify: {{Method: http.MethodGet, Target: q("signature", sig, "echostr", EchoStr, "timestamp", ts, "nonce", Nonce)}},
 		},
-	}, nil
+	}
+	for i := 0; i < Variants; i++ {
+		plain := textMessageXML(ts, MsgID+int64(i))
+		// The safe-mode messages are other messages (other MsgIds) than the plaintext ones:
+		// one handler serves both cases in a run, and a message arrives in one mode only.
+		enc, err := c.Encrypt(textMessageXML(ts, MsgID+Variants+int64(i)))
+		if err != nil {
+			return nil, err
+		}
+		safeBody := []byte("<xml>\n<ToUserName><![CDATA[" + Account + "]]></ToUserName>\n<Encrypt><![CDATA[" + enc + "]]></Encrypt>\n</xml>")
+		msgSig := offiaccount.MsgSignature(Token, ts, Nonce, enc)
+		fx.Requests[Plain] = append(fx.Requests[Plain], Request{Method: http.MethodPost, ContentType: "text/xml", Body: plain,
+			Target: q("signature", sig, "timestamp", ts, "nonce", Nonce, "openid", User)})
+		fx.Requests[Safe] = append(fx.Requests[Safe], Request{Method: http.MethodPost, ContentType: "text/xml", Body: safeBody,
+			Target: q("signature", sig, "timestamp", ts, "nonce", Nonce, "openid", User, "encrypt_type", "aes", "msg_signature", msgSig)})
+	}
+	return fx, nil
 }
 
 // textMessageXML is a text message as WeChat posts it: CDATA values, one element a line.
-func textMessageXML(ts string) []byte {
+func textMessageXML(ts string, msgID int64) []byte {
 	return []byte("<xml>\n" +
 		"<ToUserName><![CDATA[" + Account + "]]></ToUserName>\n" +
 		"<FromUserName><![CDATA[" + User + "]]></FromUserName>\n" +
 		"<CreateTime>" + ts + "</CreateTime>\n" +
 		"<MsgType><![CDATA[text]]></MsgType>\n" +
 		"<Content><![CDATA[" + Content + "]]></Content>\n" +
-		"<MsgId>" + MsgID + "</MsgId>\n" +
+		"<MsgId>" + strconv.FormatInt(msgID, 10) + "</MsgId>\n" +
 		"</xml>")
 }
 
-// HTTPRequest returns a new *http.Request for c, as a server would hand it to a handler.
-// Each call returns an independent request with its own body reader.
-func (f *Fixture) HTTPRequest(c Case) *http.Request {
-	rq := f.Requests[c]
+// HTTPRequest returns a new *http.Request for the i-th request of c, as a server would hand
+// it to a handler. Each call returns an independent request with its own body reader.
+func (f *Fixture) HTTPRequest(c Case, i int) *http.Request {
+	rq := f.Request(c, i)
 	var body io.Reader
 	if rq.Body != nil {
 		body = bytes.NewReader(rq.Body)
