@@ -166,6 +166,11 @@ func TestPeersRejectForgedRequests(t *testing.T) {
 		"signature": func(r *http.Request) {
 			r.URL.RawQuery = strings.Replace(r.URL.RawQuery, "signature=", "signature=0", 1)
 		},
+		// A handler that trusts encrypt_type=aes to mean "msg_signature checks it all" must
+		// still check GETs, and POSTs that carry no msg_signature.
+		"signature+aes": func(r *http.Request) {
+			r.URL.RawQuery = strings.Replace(r.URL.RawQuery, "signature=", "signature=0", 1) + "&encrypt_type=aes"
+		},
 		"timestamp": func(r *http.Request) {
 			r.URL.RawQuery = strings.Replace(r.URL.RawQuery, "timestamp="+fx.Timestamp, "timestamp="+otherTS, 1)
 		},
@@ -173,7 +178,7 @@ func TestPeersRejectForgedRequests(t *testing.T) {
 	for _, p := range handlerPeers(t) {
 		for _, c := range Cases {
 			for what, f := range forge {
-				if c == Safe && what == "signature" {
+				if c == Safe && (what == "signature" || what == "signature+aes") {
 					// msg_signature signs all that signature does, and the body: a handler
 					// may check msg_signature alone (offiaccount and the floor do).
 					continue

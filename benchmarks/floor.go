@@ -72,7 +72,8 @@ func (f *Floor) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// In safe mode msg_signature, checked once the body is read, signs the token, timestamp
 	// and nonce as well as the ciphertext: signature adds nothing, so a minimal handler
 	// skips it.
-	if queryParam(q, "encrypt_type") != "aes" && !checkHexSig(queryParam(q, "signature"), sha1Sorted(b, f.token, ts, nonce, nil)) {
+	safePost := r.Method == http.MethodPost && queryParam(q, "encrypt_type") == "aes"
+	if !safePost && !checkHexSig(queryParam(q, "signature"), sha1Sorted(b, f.token, ts, nonce, nil)) {
 		w.WriteHeader(http.StatusForbidden)
 		return
 	}
@@ -83,13 +84,13 @@ func (f *Floor) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h["X-Content-Type-Options"] = nosniff
 		_, _ = io.WriteString(w, queryParam(q, "echostr"))
 	case http.MethodPost:
-		f.serveMessage(w, r, b, q, ts, nonce)
+		f.serveMessage(w, r, b, q, ts, nonce, safePost)
 	default:
 		w.WriteHeader(http.StatusMethodNotAllowed)
 	}
 }
 
-func (f *Floor) serveMessage(w http.ResponseWriter, r *http.Request, b *floorBufs, q, ts, nonce string) {
+func (f *Floor) serveMessage(w http.ResponseWriter, r *http.Request, b *floorBufs, q, ts, nonce string, safe bool) {
 	body, err := readAllLimit(b.in[:0], r.Body, floorMaxBody)
 	b.in = body[:0]
 	if err != nil {
@@ -97,7 +98,6 @@ func (f *Floor) serveMessage(w http.ResponseWriter, r *http.Request, b *floorBuf
 		return
 	}
 	msg := body
-	safe := queryParam(q, "encrypt_type") == "aes"
 	if safe {
 		enc, ok := xmlField(body, "Encrypt")
 		if !ok || !checkHexSig(queryParam(q, "msg_signature"), sha1Sorted(b, f.token, ts, nonce, enc)) {

@@ -244,11 +244,13 @@ func write(w io.Writer, o options, r *results) {
 		conc = strconv.Itoa(o.conc)
 	}
 	p("\n## Over loopback HTTP (`BenchmarkLoopback`, concurrency %s)\n\n", conc)
-	p("net/http server on 127.0.0.1, Go client with %s keep-alive connections on the same machine.\n\n", conc)
-	p("| case | req/s floor | ours | silenceper | ours/silenceper | p50 floor | ours | silenceper | p99 floor | ours | silenceper |\n|---|---|---|---|---|---|---|---|---|---|---|\n")
+	p("net/http server on 127.0.0.1, Go client with %s keep-alive connections on the same machine.\n", conc)
+	p("The client and net/http share the cores with the handler, so HTTP bounds every ratio: the\n")
+	p("floor/silenceper column is the most any handler could reach here.\n\n")
+	p("| case | req/s floor | ours | silenceper | ours/silenceper | floor/silenceper | p50 floor | ours | silenceper | p99 floor | ours | silenceper |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n")
 	for _, c := range []string{"verify", "plain", "safe"} {
-		o2, s := r.cell("Loopback", c, "ours", "req/s"), r.cell("Loopback", c, "silenceper", "req/s")
-		p("| %s | %s | %s | %s | %s", c, show(r.cell("Loopback", c, "floor", "req/s"), rps), show(o2, rps), show(s, rps), fmtRatio(o2.v, s.v, o2.ok, s.ok))
+		f, o2, s := r.cell("Loopback", c, "floor", "req/s"), r.cell("Loopback", c, "ours", "req/s"), r.cell("Loopback", c, "silenceper", "req/s")
+		p("| %s | %s | %s | %s | %s | %s", c, show(f, rps), show(o2, rps), show(s, rps), fmtRatio(o2.v, s.v, o2.ok, s.ok), fmtRatio(f.v, s.v, f.ok, s.ok))
 		for _, u := range []string{"p50-ns", "p99-ns"} {
 			for _, sdk := range sdks {
 				p(" | %s", show(r.cell("Loopback", c, sdk, u), fmtNs))
@@ -316,6 +318,10 @@ func (r *results) targets() []target {
 	}
 	for _, c := range []string{"verify", "plain", "safe"} {
 		ratio("loopback "+c+", throughput", "ours ≥ 1.5× silenceper req/s", "Loopback", c, "ours", "silenceper", "req/s", atLeast(1.5), 1.5, false)
+		// HTTP itself bounds the ratio: show what the floor, which does almost nothing, gets.
+		if f, s := r.cell("Loopback", c, "floor", "req/s"), r.cell("Loopback", c, "silenceper", "req/s"); f.ok && s.ok && ts[len(ts)-1].known {
+			ts[len(ts)-1].measured += fmt.Sprintf(" (floor: %.2f×)", f.v/s.v)
+		}
 		o, okO := r.median("Loopback", c, "ours", "p99-ns")
 		s, okS := r.median("Loopback", c, "silenceper", "p99-ns")
 		t := target{name: "loopback " + c + ", p99", goal: "ours below silenceper", known: okO && okS, ok: o < s}
