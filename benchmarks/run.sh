@@ -2,7 +2,7 @@
 # Runs every benchmark of this module COUNT times, summarises them with benchstat and writes
 # RESULTS.md (table, machine, date, ratios to the floor and to silenceper/wechat, targets).
 #
-#   ./run.sh                                # the real thing: -count 10, about 15-25 minutes
+#   ./run.sh                                # the real thing: -count 10, about 8-10 minutes
 #   COUNT=1 BENCHTIME=100x ./run.sh         # a quick check that the pipeline works
 #
 # Environment: COUNT (10), BENCHTIME (1s), BENCH (regexp, .), CONC (loopback concurrency, 16),
