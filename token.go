@@ -276,8 +276,8 @@ type credCache struct {
 	last atomic.Pointer[credEntry]
 
 	mu        sync.Mutex
-	flight    *flight      // refresh in progress, if any
-	rejected  string       // the value WeChat last refused
+	flight    *flight     // refresh in progress, if any
+	rejected  string      // the value WeChat last refused
 	stopTimer func() bool // stops the timer that clears cur
 }
 
@@ -361,7 +361,7 @@ func (cc *credCache) refresh(ctx context.Context, rejected string, fetch fetchFu
 	if err != nil {
 		return cc.fetchUnlocked(ctx, rejected, fetch, "get", err)
 	}
-	if cc.usable(seen, seenExp, rejected, "", time.Time{}) {
+	if cc.usable(seen, seenExp, rejected, seen, seenExp) {
 		cc.adopt(seen, seenExp)
 		return seen, nil
 	}
