@@ -59,11 +59,12 @@ func needRedis(t testing.TB) *redisServer {
 	return nil
 }
 
-// ownRedis starts a redis-server for t alone, for tests that kill and restart it.
-func ownRedis(t *testing.T) *redisServer {
+// ownRedis starts a redis-server for t alone, for tests that kill and restart it or that
+// need extra arguments.
+func ownRedis(t *testing.T, extra ...string) *redisServer {
 	t.Helper()
 	s := needRedis(t)
-	own, err := startRedisServer(s.bin)
+	own, err := startRedisServer(s.bin, extra...)
 	if err != nil {
 		t.Fatalf("starting a second redis-server: %v", err)
 	}
@@ -92,15 +93,16 @@ func findRedisServer() (string, error) {
 // redisServer is one redis-server process on a loopback port, which can be killed and
 // started again on the same port.
 type redisServer struct {
-	bin  string
-	dir  string
-	port int
+	bin   string
+	dir   string
+	port  int
+	extra []string // more redis-server arguments
 
 	cmd  *exec.Cmd
 	done chan struct{} // closed when cmd has exited
 }
 
-func startRedisServer(bin string) (*redisServer, error) {
+func startRedisServer(bin string, extra ...string) (*redisServer, error) {
 	dir, err := os.MkdirTemp("", "redisstore-test-")
 	if err != nil {
 		return nil, err
@@ -111,7 +113,7 @@ func startRedisServer(bin string) (*redisServer, error) {
 		if err != nil {
 			return nil, err
 		}
-		s := &redisServer{bin: bin, dir: dir, port: port}
+		s := &redisServer{bin: bin, dir: dir, port: port, extra: extra}
 		if lastErr = s.start(); lastErr == nil {
 			return s, nil
 		}
@@ -134,10 +136,11 @@ func (s *redisServer) Addr() string { return "127.0.0.1:" + strconv.Itoa(s.port)
 
 // start runs redis-server on s.port and waits until it answers PING.
 func (s *redisServer) start() error {
-	cmd := exec.Command(s.bin,
+	args := append([]string{
 		"--port", strconv.Itoa(s.port), "--bind", "127.0.0.1",
 		"--save", "", "--appendonly", "no", "--dir", s.dir,
-		"--daemonize", "no", "--loglevel", "warning", "--logfile", "")
+		"--daemonize", "no", "--loglevel", "warning", "--logfile", ""}, s.extra...)
+	cmd := exec.Command(s.bin, args...)
 	cmd.Dir = s.dir
 	cmd.SysProcAttr = dieWithParent()
 	var out limitedBuffer
