@@ -13,26 +13,26 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// fakeClock is a settable clock for stores and handlers.
-type fakeClock struct {
+// storeClock is a settable clock for stores and handlers.
+type storeClock struct {
 	mu sync.Mutex
 	t  time.Time
 }
 
-func (c *fakeClock) Now() time.Time {
+func (c *storeClock) Now() time.Time {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.t
 }
 
-func (c *fakeClock) Advance(d time.Duration) {
+func (c *storeClock) Advance(d time.Duration) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.t = c.t.Add(d)
 }
 
-func newTestStore(max int) (*MemoryDedupeStore, *fakeClock) {
-	clock := &fakeClock{t: time.Unix(testNow, 0)}
+func newTestStore(max int) (*MemoryDedupeStore, *storeClock) {
+	clock := &storeClock{t: time.Unix(testNow, 0)}
 	s := NewMemoryDedupeStore(max)
 	s.now = clock.Now
 	return s, clock

@@ -93,7 +93,8 @@ func (e *APIError) Error() string {
 func (e *APIError) Is(target error) bool {
 	switch target {
 	case ErrTokenInvalid:
-		return isTokenErrcode(e.Code)
+		// On /sns/* the same codes speak of a user's web token, not the account's.
+		return isTokenErrcode(e.Code) && !strings.HasPrefix(e.Path, "/sns/")
 	case ErrBusy:
 		return e.Code == CodeBusy
 	case ErrQuota:

@@ -608,23 +608,23 @@ func TestHandlerWithoutDedupe(t *testing.T) {
 	assert.Equal(t, int32(2), calls.Load())
 }
 
-// failingStore fails every call, as a shared store can.
-type failingStore struct{}
+// failingDedupeStore fails every call, as a shared store can.
+type failingDedupeStore struct{}
 
-func (failingStore) Claim(context.Context, string, time.Time, time.Duration) (DedupeRecord, bool, error) {
+func (failingDedupeStore) Claim(context.Context, string, time.Time, time.Duration) (DedupeRecord, bool, error) {
 	return DedupeRecord{}, false, errors.New("store down")
 }
-func (failingStore) Complete(context.Context, string, []byte, time.Duration) error {
+func (failingDedupeStore) Complete(context.Context, string, []byte, time.Duration) error {
 	return errors.New("store down")
 }
-func (failingStore) Wait(context.Context, string) ([]byte, error) {
+func (failingDedupeStore) Wait(context.Context, string) ([]byte, error) {
 	return nil, errors.New("store down")
 }
 
 func TestHandlerStoreFailureFailsOpen(t *testing.T) {
 	t.Parallel()
 	var logs syncBuffer
-	h := newTestHandler(t, WithDedupeStore(failingStore{}), WithHandlerLogger(slog.New(slog.NewTextHandler(&logs, nil))))
+	h := newTestHandler(t, WithDedupeStore(failingDedupeStore{}), WithHandlerLogger(slog.New(slog.NewTextHandler(&logs, nil))))
 	h.HandleText(echo)
 	w := serve(h, newSender(nil).post(t, textMsg(6, "x")))
 	assert.Equal(t, "echo: x", decodeWireReply(t, w.Body.Bytes()).Content)
