@@ -1,7 +1,6 @@
 package offiaccount
 
 import (
-	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
@@ -109,12 +108,4 @@ func newExampleServer(answers map[string]string) (*Client, func()) {
 		panic(err)
 	}
 	return c, srv.Close
-}
-
-// mustJSON encodes v for table tests.
-func mustJSON(t *testing.T, v any) string {
-	t.Helper()
-	b, err := json.Marshal(v)
-	require.NoError(t, err)
-	return string(b)
 }
