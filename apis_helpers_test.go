@@ -40,6 +40,7 @@ type apiCall struct {
 	path   string
 	query  map[string]string // expected query parameters besides access_token
 	body   string            // expected JSON body, compared field by field; "" for none
+	raw    []string          // substrings the body must hold byte for byte (escaping)
 	answer string            // JSON answer
 }
 
@@ -65,6 +66,9 @@ func expect(t *testing.T, mt *httpmock.MockTransport, call apiCall) *atomic.Int3
 		} else {
 			assert.Equal(t, "application/json; charset=utf-8", req.Header.Get("Content-Type"))
 			assert.JSONEq(t, call.body, string(got), "body of %s", call.path)
+		}
+		for _, sub := range call.raw {
+			assert.Contains(t, string(got), sub, "raw body of %s", call.path)
 		}
 		return httpmock.NewStringResponse(200, call.answer), nil
 	})

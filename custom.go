@@ -219,7 +219,7 @@ func (m CustomMessage) WithKFAccount(kfAccount string) CustomMessage {
 
 const pathCustomSend = "/cgi-bin/message/custom/send"
 
-// Validate reports the first rule of WeChat's the message breaks: no recipient, an unknown
+// Validate reports the first of WeChat's rules the message breaks: no recipient, an unknown
 // type, a body missing or not matching MsgType, required fields empty, too many articles.
 // The error matches ErrInvalidRequest.
 func (m *CustomMessage) Validate() error {

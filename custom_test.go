@@ -40,12 +40,17 @@ func TestSendCustomMessageBodies(t *testing.T) {
 		{"as staff account", CustomText(u, "hi").WithKFAccount("kf2001@gh_test"),
 			`{"touser":"oUSER","msgtype":"text","text":{"content":"hi"},"customservice":{"kf_account":"kf2001@gh_test"}}`},
 	}
+	// WeChat wants URLs and Chinese text as they are, not \u-escaped.
+	raw := map[string][]string{
+		"text":    {`<a href=\"https://x.example/?a=1&b=2\">`},
+		"msgmenu": {"您对本次服务是否满意呢?"},
+	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			c, mt := newMockClient(t)
 			n := expect(t, mt, apiCall{method: http.MethodPost, path: "/cgi-bin/message/custom/send",
-				body: tt.want, answer: `{"errcode":0,"errmsg":"ok"}`})
+				body: tt.want, raw: raw[tt.name], answer: `{"errcode":0,"errmsg":"ok"}`})
 			require.NoError(t, c.SendCustomMessage(context.Background(), tt.msg))
 			assert.EqualValues(t, 1, n.Load())
 		})

@@ -190,3 +190,71 @@ func (c *Client) LookupRID(ctx context.Context, rid string) (*RIDInfo, error) {
 	}
 	return &out.Request, nil
 }
+
+// CallbackCheckAction is what CheckCallback tests.
+type CallbackCheckAction string
+
+// Checks of CheckCallback.
+const (
+	CheckAll  CallbackCheckAction = "all"  // DNS resolution and ping
+	CheckDNS  CallbackCheckAction = "dns"  // DNS resolution of the callback domain only
+	CheckPing CallbackCheckAction = "ping" // ping of the callback server only
+)
+
+// CallbackOperator is the network WeChat checks the callback server from.
+type CallbackOperator string
+
+// Networks of CheckCallback.
+const (
+	OperatorDefault  CallbackOperator = "DEFAULT"  // chosen by WeChat from the server's network
+	OperatorChinaNet CallbackOperator = "CHINANET" // China Telecom (电信)
+	OperatorUnicom   CallbackOperator = "UNICOM"   // China Unicom (联通)
+	OperatorCAP      CallbackOperator = "CAP"      // Tencent's own network (腾讯自建)
+)
+
+// CallbackCheck is the result of a network check of the account's callback URL.
+type CallbackCheck struct {
+	DNS  []CallbackDNS  `json:"dns"`
+	Ping []CallbackPing `json:"ping"`
+}
+
+// CallbackDNS is one address the callback domain resolved to.
+type CallbackDNS struct {
+	IP           string `json:"ip"`
+	RealOperator string `json:"real_operator"` // CHINANET, UNICOM, CAP or UNKNOWN
+}
+
+// CallbackPing is the ping of one callback server address.
+type CallbackPing struct {
+	IP           string `json:"ip"`
+	FromOperator string `json:"from_operator"`
+	PackageLoss  string `json:"package_loss"` // like "0%"
+	Time         string `json:"time"`         // like "23.079ms"
+}
+
+// CheckCallback asks WeChat to resolve and ping the account's callback server from one of
+// its networks (网络检测), to find why callbacks do not arrive.
+//
+// https://developers.weixin.qq.com/doc/offiaccount/Basic_Information/Network_Detection.html
+func (c *Client) CheckCallback(ctx context.Context, action CallbackCheckAction, operator CallbackOperator) (*CallbackCheck, error) {
+	const path = "/cgi-bin/callback/check"
+	switch action {
+	case CheckAll, CheckDNS, CheckPing:
+	default:
+		return nil, invalidf(path, "unknown action %q", action)
+	}
+	switch operator {
+	case OperatorDefault, OperatorChinaNet, OperatorUnicom, OperatorCAP:
+	default:
+		return nil, invalidf(path, "unknown check_operator %q", operator)
+	}
+	in := struct {
+		Action   CallbackCheckAction `json:"action"`
+		Operator CallbackOperator    `json:"check_operator"`
+	}{action, operator}
+	var out CallbackCheck
+	if err := c.postJSON(ctx, path, nil, &in, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}

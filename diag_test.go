@@ -177,3 +177,26 @@ func ExampleClient_CallbackIPs() {
 	// false
 	// 48006 rid 6567-1
 }
+
+func TestCheckCallback(t *testing.T) {
+	t.Parallel()
+	c, mt := newMockClient(t)
+	expect(t, mt, apiCall{method: http.MethodPost, path: "/cgi-bin/callback/check",
+		body: `{"action":"all","check_operator":"DEFAULT"}`,
+		answer: `{"dns":[{"ip":"111.161.64.40","real_operator":"UNICOM"}],
+			"ping":[{"ip":"111.161.64.40","from_operator":"UNICOM","package_loss":"0%","time":"23.079ms"}]}`})
+	res, err := c.CheckCallback(context.Background(), CheckAll, OperatorDefault)
+	require.NoError(t, err)
+	require.Len(t, res.DNS, 1)
+	require.Len(t, res.Ping, 1)
+	assert.Equal(t, "111.161.64.40", res.DNS[0].IP)
+	assert.Equal(t, "UNICOM", res.DNS[0].RealOperator)
+	assert.Equal(t, "0%", res.Ping[0].PackageLoss)
+	assert.Equal(t, "23.079ms", res.Ping[0].Time)
+	assert.Equal(t, "UNICOM", res.Ping[0].FromOperator)
+
+	_, err = c.CheckCallback(context.Background(), "traceroute", OperatorDefault)
+	require.ErrorIs(t, err, ErrInvalidRequest)
+	_, err = c.CheckCallback(context.Background(), CheckDNS, "MOBILE")
+	require.ErrorIs(t, err, ErrInvalidRequest)
+}

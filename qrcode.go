@@ -3,14 +3,14 @@ package offiaccount
 import (
 	"context"
 	"net/url"
-	"strings"
 	"time"
 	"unicode/utf8"
 )
 
 // Parametric QR codes (带参数二维码): a QR code carrying a scene value that WeChat hands back
 // in the subscribe event (EventKey "qrscene_<scene>") of a user who follows the account by
-// scanning it, or in the SCAN event (EventKey "<scene>") of a user who already follows it.
+// scanning it, or in the SCAN event (EventKey "<scene>") of a user who already follows it;
+// the callback Message's SceneID method returns it either way.
 
 // QRActionName is the kind of a parametric QR code.
 type QRActionName string
@@ -147,12 +147,4 @@ func (c *Client) CreateQRCode(ctx context.Context, r QRCodeRequest) (*QRCode, er
 // https://developers.weixin.qq.com/doc/offiaccount/Account_Management/Generating_a_Parametric_QR_Code.html
 func ShowQRCodeURL(ticket string) string {
 	return showQRCodeURLPrefix + url.QueryEscape(ticket)
-}
-
-// QRSceneFromEventKey returns the scene of the parametric QR code named by the EventKey of a
-// subscribe event ("qrscene_<scene>") or of a SCAN event ("<scene>"); ok is false for an
-// empty key, such as that of a follow that did not come from a QR code.
-func QRSceneFromEventKey(eventKey string) (scene string, ok bool) {
-	scene = strings.TrimPrefix(eventKey, qrEventKeyPrefix)
-	return scene, scene != ""
 }

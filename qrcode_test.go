@@ -100,25 +100,6 @@ func TestShowQRCodeURLEscapes(t *testing.T) {
 	assert.Equal(t, "https://mp.weixin.qq.com/cgi-bin/showqrcode?ticket=", ShowQRCodeURL(""))
 }
 
-func TestQRSceneFromEventKey(t *testing.T) {
-	t.Parallel()
-	tests := []struct {
-		key, scene string
-		ok         bool
-	}{
-		{"qrscene_123123", "123123", true}, // subscribe through a QR code
-		{"123123", "123123", true},         // SCAN by a follower
-		{"qrscene_spring-sale", "spring-sale", true},
-		{"", "", false},         // plain follow
-		{"qrscene_", "", false}, // malformed
-	}
-	for _, tt := range tests {
-		scene, ok := QRSceneFromEventKey(tt.key)
-		assert.Equal(t, tt.scene, scene, tt.key)
-		assert.Equal(t, tt.ok, ok, tt.key)
-	}
-}
-
 func ExampleClient_CreateQRCode() {
 	client, done := newExampleServer(map[string]string{
 		"/cgi-bin/qrcode/create": `{"ticket":"gQH47joAAAAAAAAAASxodHRwOi8v","expire_seconds":604800,"url":"http://weixin.qq.com/q/kZgfwMTm72WWPkovabbI"}`,
@@ -133,12 +114,9 @@ func ExampleClient_CreateQRCode() {
 	}
 	fmt.Println(qr.ImageURL())
 	fmt.Println(qr.ExpireSeconds)
-
-	// Later, in the subscribe event of a user who scanned it:
-	scene, _ := QRSceneFromEventKey("qrscene_counter-7")
-	fmt.Println(scene)
+	// A user who scans it and follows sends a subscribe event with EventKey
+	// "qrscene_counter-7"; a follower who scans it sends SCAN with EventKey "counter-7".
 	// Output:
 	// https://mp.weixin.qq.com/cgi-bin/showqrcode?ticket=gQH47joAAAAAAAAAASxodHRwOi8v
 	// 604800
-	// counter-7
 }
