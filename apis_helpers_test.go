@@ -16,23 +16,8 @@ import (
 
 // Shared setup of the API-group tests (custom, template, user, qrcode, media, diag).
 
-const (
-	testAPI   = "https://api.weixin.qq.com"
-	testToken = "TOKEN"
-	testAppID = "wx0123456789abcdef"
-)
-
-// newMockClient returns a Client whose transport is an httpmock transport that already
-// answers the stable_token fetch with testToken.
-func newMockClient(t *testing.T) (*Client, *httpmock.MockTransport) {
-	t.Helper()
-	mt := httpmock.NewMockTransport()
-	mt.RegisterResponder(http.MethodPost, testAPI+"/cgi-bin/stable_token",
-		httpmock.NewStringResponder(200, `{"access_token":"`+testToken+`","expires_in":7200}`))
-	c, err := New(testAppID, "SECRET", WithHTTPClient(&http.Client{Transport: mt}))
-	require.NoError(t, err)
-	return c, mt
-}
+// testAPI is the origin the mock transport answers for (newMockClient is in client_test.go).
+const testAPI = DefaultBaseURL
 
 // apiCall is one expected request to the mock platform.
 type apiCall struct {
@@ -101,7 +86,7 @@ func noCalls(t *testing.T, mt *httpmock.MockTransport) {
 func newExampleServer(answers map[string]string) (*Client, func()) {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/cgi-bin/stable_token", func(w http.ResponseWriter, _ *http.Request) {
-		io.WriteString(w, `{"access_token":"TOKEN","expires_in":7200}`)
+		io.WriteString(w, `{"access_token":"`+testToken+`","expires_in":7200}`)
 	})
 	for p, a := range answers {
 		mux.HandleFunc(p, func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, a) })

@@ -36,7 +36,8 @@ type Client struct {
 	baseURL    string
 	logger     *slog.Logger
 
-	tokens tokenCache
+	tokens  tokenCache
+	tickets ticketCaches // jssdk.go; TODO(token-cache): move to the shared credential cache
 }
 
 // Option configures a [Client] in [New].

@@ -66,6 +66,7 @@ type APIError struct {
 	RID     string // WeChat's request id (rid) for its support staff, when present
 }
 
+// Error describes the errcode with the path and rid; it never contains the access_token.
 func (e *APIError) Error() string {
 	var b strings.Builder
 	b.WriteString("offiaccount: ")
@@ -92,7 +93,8 @@ func (e *APIError) Error() string {
 func (e *APIError) Is(target error) bool {
 	switch target {
 	case ErrTokenInvalid:
-		return isTokenErrcode(e.Code)
+		// On /sns/* the same codes speak of a user's web token, not the account's.
+		return isTokenErrcode(e.Code) && !strings.HasPrefix(e.Path, "/sns/")
 	case ErrBusy:
 		return e.Code == CodeBusy
 	case ErrQuota:
@@ -126,6 +128,7 @@ type StatusError struct {
 	Path       string
 }
 
+// Error names the path and the status.
 func (e *StatusError) Error() string {
 	return fmt.Sprintf("offiaccount: %s: HTTP status %d", e.Path, e.StatusCode)
 }

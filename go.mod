@@ -3,6 +3,8 @@ module github.com/wxgo/offiaccount
 go 1.22
 
 require (
-	github.com/jarcoal/httpmock v1.4.2 // indirect
-	github.com/stretchr/testify v1.12.1 // indirect
+	github.com/jarcoal/httpmock v1.4.2
+	github.com/stretchr/testify v1.12.1
 )
+
+require go.yaml.in/yaml/v3 v3.0.5 // indirect

@@ -88,7 +88,7 @@ func newMediaServer(t *testing.T, handle func(w http.ResponseWriter, r *http.Req
 	ms.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/cgi-bin/stable_token" {
 			ms.tokens.Add(1)
-			io.WriteString(w, `{"access_token":"TOKEN","expires_in":7200}`)
+			io.WriteString(w, `{"access_token":"`+testToken+`","expires_in":7200}`)
 			return
 		}
 		assert.Equal(t, testToken, r.URL.Query().Get("access_token"))

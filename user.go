@@ -22,7 +22,6 @@ const (
 
 // WeChat errcodes of the tag and user APIs.
 const (
-	CodeInvalidOpenID    = 40003 // openid unknown or of another account
 	CodeTooManyTags      = 45056 // the account has 100 tags already
 	CodeTagHasManyFans   = 45057 // a tag with over 100,000 users cannot be deleted
 	CodeSystemTag        = 45058 // tags 0, 1 and 2 are reserved by WeChat

@@ -1,0 +1,261 @@
+package offiaccount
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/jarcoal/httpmock"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+const (
+	testAppID  = "wx1234567890abcdef"
+	testSecret = "s3cr3t-app-secret-value"
+	testToken  = "ACCESS_TOKEN_VALUE_1"
+)
+
+// newMockClient returns a Client whose requests go to a fresh httpmock transport that already
+// answers the token endpoint.
+func newMockClient(t *testing.T, opts ...Option) (*Client, *httpmock.MockTransport) {
+	t.Helper()
+	mt := httpmock.NewMockTransport()
+	mt.RegisterResponder(http.MethodPost, DefaultBaseURL+"/cgi-bin/stable_token",
+		httpmock.NewStringResponder(200, `{"access_token":"`+testToken+`","expires_in":7200}`))
+	c, err := New(testAppID, testSecret, append([]Option{WithHTTPClient(&http.Client{Transport: mt})}, opts...)...)
+	require.NoError(t, err)
+	return c, mt
+}
+
+func TestNewValidates(t *testing.T) {
+	t.Parallel()
+	_, err := New("", "s")
+	assert.Error(t, err)
+	_, err = New("a", "")
+	assert.Error(t, err)
+	for _, bad := range []string{"", "ftp://x", "api.weixin.qq.com", "https://x/?a=b", "https://x/#f", "http://"} {
+		_, err = New("a", "s", WithBaseURL(bad))
+		assert.Error(t, err, bad)
+	}
+	_, err = New("a", "s", WithHTTPClient(nil))
+	assert.Error(t, err)
+	_, err = New("a", "s", WithLogger(nil))
+	assert.Error(t, err)
+
+	c, err := New("a", "s", WithBaseURL("https://sh.api.weixin.qq.com/"))
+	require.NoError(t, err)
+	assert.Equal(t, "https://sh.api.weixin.qq.com", c.baseURL)
+	assert.NotZero(t, c.httpClient.Timeout, "default client has a timeout")
+	assert.NotSame(t, http.DefaultClient, c.httpClient)
+}
+
+func TestWithHTTPClientCopies(t *testing.T) {
+	t.Parallel()
+	hc := &http.Client{Timeout: time.Second}
+	c, err := New("a", "s", WithHTTPClient(hc))
+	require.NoError(t, err)
+	hc.Timeout = time.Hour
+	assert.Equal(t, time.Second, c.httpClient.Timeout)
+}
+
+func TestCallPathSuccess(t *testing.T) {
+	t.Parallel()
+	c, mt := newMockClient(t)
+	var gotBody map[string]any
+	var gotQuery string
+	mt.RegisterResponder(http.MethodPost, DefaultBaseURL+"/cgi-bin/test/post", func(r *http.Request) (*http.Response, error) {
+		gotQuery = r.URL.RawQuery
+		assert.Equal(t, "application/json; charset=utf-8", r.Header.Get("Content-Type"))
+		raw, _ := io.ReadAll(r.Body)
+		assert.Contains(t, string(raw), `"url":"https://a.example/?x=1&y=<2>"`, "no HTML escaping")
+		assert.Contains(t, string(raw), `"name":"今日歌曲"`, "UTF-8 kept raw")
+		require.NoError(t, json.Unmarshal(raw, &gotBody))
+		return httpmock.NewStringResponse(200, `{"errcode":0,"errmsg":"ok","menuid":42}`), nil
+	})
+	var out struct {
+		MenuID int `json:"menuid"`
+	}
+	in := map[string]string{"url": "https://a.example/?x=1&y=<2>", "name": "今日歌曲"}
+	require.NoError(t, c.postJSON(context.Background(), "/cgi-bin/test/post", map[string][]string{"lang": {"zh_CN"}}, in, &out))
+	assert.Equal(t, 42, out.MenuID)
+	assert.Equal(t, "今日歌曲", gotBody["name"])
+	assert.Contains(t, gotQuery, "access_token="+testToken)
+	assert.Contains(t, gotQuery, "lang=zh_CN")
+}
+
+func TestCallPathErrors(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name   string
+		status int
+		body   string
+		check  func(t *testing.T, err error)
+	}{
+		{"errcode", 200, `{"errcode":40018,"errmsg":"invalid button name size rid: 6571-abc-def"}`, func(t *testing.T, err error) {
+			var apiErr *APIError
+			require.ErrorAs(t, err, &apiErr)
+			assert.Equal(t, 40018, apiErr.Code)
+			assert.Equal(t, "invalid button name size", apiErr.Message)
+			assert.Equal(t, "6571-abc-def", apiErr.RID)
+			assert.Equal(t, "/cgi-bin/x", apiErr.Path)
+			assert.Equal(t, "offiaccount: /cgi-bin/x: errcode 40018: invalid button name size (rid 6571-abc-def)", err.Error())
+		}},
+		{"busy", 200, `{"errcode":-1,"errmsg":"system error"}`, func(t *testing.T, err error) {
+			assert.ErrorIs(t, err, ErrBusy)
+			assert.NotErrorIs(t, err, ErrTokenInvalid)
+		}},
+		{"quota", 200, `{"errcode":45009,"errmsg":"reach max api daily quota limit"}`, func(t *testing.T, err error) {
+			assert.ErrorIs(t, err, ErrQuota)
+		}},
+		{"rate", 200, `{"errcode":45011,"errmsg":"api minute-quota reach limit"}`, func(t *testing.T, err error) {
+			assert.ErrorIs(t, err, ErrRateLimited)
+		}},
+		{"ip whitelist", 200, `{"errcode":40164,"errmsg":"invalid ip 1.2.3.4, not in whitelist"}`, func(t *testing.T, err error) {
+			assert.ErrorIs(t, err, ErrIPNotWhitelisted)
+		}},
+		{"http 502", 502, `<html>bad gateway</html>`, func(t *testing.T, err error) {
+			var se *StatusError
+			require.ErrorAs(t, err, &se)
+			assert.Equal(t, 502, se.StatusCode)
+		}},
+		{"malformed json", 200, `{"errcode":0,`, func(t *testing.T, err error) {
+			assert.ErrorIs(t, err, ErrBadResponse)
+		}},
+		{"wrong type", 200, `{"errcode":0,"menuid":"not a number"}`, func(t *testing.T, err error) {
+			assert.ErrorIs(t, err, ErrBadResponse)
+		}},
+		{"html", 200, `<html></html>`, func(t *testing.T, err error) {
+			assert.ErrorIs(t, err, ErrBadResponse)
+		}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			c, mt := newMockClient(t)
+			mt.RegisterResponder(http.MethodGet, DefaultBaseURL+"/cgi-bin/x", httpmock.NewStringResponder(tc.status, tc.body))
+			var out struct {
+				MenuID int `json:"menuid"`
+			}
+			err := c.getJSON(context.Background(), "/cgi-bin/x", nil, &out)
+			require.Error(t, err)
+			tc.check(t, err)
+			assert.NotContains(t, err.Error(), testToken)
+			assert.NotContains(t, err.Error(), testSecret)
+		})
+	}
+}
+
+func TestCallPathOversizeAnswer(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/cgi-bin/stable_token" {
+			fmt.Fprint(w, `{"access_token":"T","expires_in":7200}`)
+			return
+		}
+		w.Write([]byte(`{"errcode":0,"pad":"`))
+		w.Write([]byte(strings.Repeat("x", maxResponseBytes)))
+		w.Write([]byte(`"}`))
+	}))
+	defer srv.Close()
+	c, err := New(testAppID, testSecret, WithBaseURL(srv.URL))
+	require.NoError(t, err)
+	err = c.getJSON(context.Background(), "/cgi-bin/big", nil, nil)
+	assert.ErrorIs(t, err, ErrBadResponse)
+}
+
+func TestCallPathRetriesOnceOnTokenError(t *testing.T) {
+	t.Parallel()
+	c, mt := newMockClient(t)
+	var calls atomic.Int32
+	mt.RegisterResponder(http.MethodPost, DefaultBaseURL+"/cgi-bin/send", func(r *http.Request) (*http.Response, error) {
+		if calls.Add(1) == 1 {
+			return httpmock.NewStringResponse(200, `{"errcode":42001,"errmsg":"access_token expired"}`), nil
+		}
+		return httpmock.NewStringResponse(200, `{"errcode":0,"errmsg":"ok"}`), nil
+	})
+	require.NoError(t, c.postJSON(context.Background(), "/cgi-bin/send", nil, map[string]int{"a": 1}, nil))
+	assert.Equal(t, int32(2), calls.Load())
+
+	// A token error on the retry too is returned, not looped on.
+	mt.RegisterResponder(http.MethodPost, DefaultBaseURL+"/cgi-bin/always", httpmock.NewStringResponder(200, `{"errcode":40001,"errmsg":"invalid credential"}`))
+	err := c.postJSON(context.Background(), "/cgi-bin/always", nil, map[string]int{"a": 1}, nil)
+	assert.ErrorIs(t, err, ErrTokenInvalid)
+	assert.Equal(t, 2, mt.GetCallCountInfo()["POST "+DefaultBaseURL+"/cgi-bin/always"])
+}
+
+func TestCallPathNetworkErrorNotRetriedAndRedacted(t *testing.T) {
+	t.Parallel()
+	c, mt := newMockClient(t)
+	mt.RegisterResponder(http.MethodPost, DefaultBaseURL+"/cgi-bin/send", httpmock.NewErrorResponder(errors.New("connection reset by peer")))
+	err := c.postJSON(context.Background(), "/cgi-bin/send", nil, map[string]int{"a": 1}, nil)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "connection reset by peer")
+	assert.NotContains(t, err.Error(), testToken)
+	assert.Contains(t, err.Error(), "access_token=REDACTED")
+	assert.Equal(t, 1, mt.GetCallCountInfo()["POST "+DefaultBaseURL+"/cgi-bin/send"])
+}
+
+func TestCallPathContextCancelled(t *testing.T) {
+	t.Parallel()
+	block := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/cgi-bin/stable_token" {
+			fmt.Fprint(w, `{"access_token":"T","expires_in":7200}`)
+			return
+		}
+		select {
+		case <-block:
+		case <-r.Context().Done():
+		}
+	}))
+	defer srv.Close()
+	defer close(block)
+	c, err := New(testAppID, testSecret, WithBaseURL(srv.URL))
+	require.NoError(t, err)
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	err = c.getJSON(ctx, "/cgi-bin/slow", nil, nil)
+	assert.ErrorIs(t, err, context.DeadlineExceeded)
+	assert.Less(t, time.Since(start), 5*time.Second)
+	assert.NotContains(t, err.Error(), "access_token=T")
+}
+
+func TestClientKeepsSecretOutOfOutput(t *testing.T) {
+	t.Parallel()
+	var logs strings.Builder
+	c, mt := newMockClient(t, WithLogger(slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))))
+	mt.RegisterResponder(http.MethodGet, DefaultBaseURL+"/cgi-bin/x", httpmock.NewStringResponder(200, `{"errcode":40014,"errmsg":"invalid access_token"}`))
+	_ = c.getJSON(context.Background(), "/cgi-bin/x", nil, nil)
+	slog.New(slog.NewTextHandler(&logs, nil)).Info("client", "c", c)
+	out := logs.String() + fmt.Sprint(c) + fmt.Sprintf("%v %+v", c, c)
+	assert.NotContains(t, out, testSecret)
+	assert.NotContains(t, out, testToken)
+	assert.Contains(t, out, testAppID)
+}
+
+func TestRedactURL(t *testing.T) {
+	t.Parallel()
+	got := redactURL("https://api.weixin.qq.com/cgi-bin/token?grant_type=client_credential&appid=A&secret=S&access_token=T")
+	assert.NotContains(t, got, "=S")
+	assert.NotContains(t, got, "=T")
+	assert.Contains(t, got, "appid=A")
+	assert.Equal(t, "[unparsable URL]", redactURL("%zz://"))
+}
+
+func TestTokenCategoryIsTheAccountsOnly(t *testing.T) {
+	t.Parallel()
+	assert.ErrorIs(t, &APIError{Code: 40001, Path: "/cgi-bin/menu/get"}, ErrTokenInvalid)
+	assert.NotErrorIs(t, &APIError{Code: 40001, Path: "/sns/userinfo"}, ErrTokenInvalid, "a user's web token")
+	assert.NotErrorIs(t, &APIError{Code: 40013, Path: "/cgi-bin/menu/get"}, ErrTokenInvalid)
+}

@@ -1,0 +1,159 @@
+package offiaccounttest
+
+// WeChat's global return codes (全局返回码) the fake platform answers with.
+const (
+	codeBusy                 = -1
+	codeInvalidCredential    = 40001
+	codeInvalidGrantType     = 40002
+	codeInvalidOpenID        = 40003
+	codeInvalidMediaID       = 40007
+	codeInvalidAppID         = 40013
+	codeInvalidAccessToken   = 40014
+	codeButtonSize           = 40016
+	codeButtonType           = 40017
+	codeButtonNameSize       = 40018
+	codeButtonKeySize        = 40019
+	codeButtonURLSize        = 40020
+	codeSubMenuLevel         = 40022
+	codeSubButtonSize        = 40023
+	codeSubButtonType        = 40024
+	codeSubButtonNameSize    = 40025
+	codeSubButtonKeySize     = 40026
+	codeSubButtonURLSize     = 40027
+	codeInvalidCode          = 40029
+	codeInvalidRefreshToken  = 40030
+	codeSubButtonURLDomain   = 40054
+	codeButtonURLDomain      = 40055
+	codeInvalidArgs          = 40097
+	codeInvalidAppSecret     = 40125
+	codeCodeUsed             = 40163
+	codeIPNotWhitelisted     = 40164
+	codeTokenMissing         = 41001
+	codeAppIDMissing         = 41002
+	codeRefreshTokenMissing  = 41003
+	codeSecretMissing        = 41004
+	codeCodeMissing          = 41008
+	codeOpenIDMissing        = 41009
+	codeTokenExpired         = 42001
+	codeRefreshTokenExpired  = 42002
+	codeCodeExpired          = 42003
+	codeRequireGet           = 43001
+	codeRequirePost          = 43002
+	codeEmptyPost            = 44002
+	codeQuotaReached         = 45009
+	codeRateLimited          = 45011
+	codeMenuNotExist         = 46003
+	codeDataFormat           = 47001
+	codeAPIUnauthorized      = 48001
+	codeMenuIDNotExist       = 65301
+	codeNoSuchUser           = 65302
+	codeNoDefaultMenu        = 65303
+	codeMatchRuleEmpty       = 65304
+	codeConditionalMenuLimit = 65305
+	codeMatchRulePrivacy     = 65320
+)
+
+// errText is WeChat's errmsg for code, before the " rid: …" suffix.
+func errText(code int) string {
+	switch code {
+	case codeBusy:
+		return "system error"
+	case codeInvalidCredential:
+		return "invalid credential, access_token is invalid or not latest"
+	case codeInvalidGrantType:
+		return "invalid grant_type"
+	case codeInvalidOpenID:
+		return "invalid openid"
+	case codeInvalidMediaID:
+		return "invalid media_id"
+	case codeInvalidAppID:
+		return "invalid appid"
+	case codeInvalidAccessToken:
+		return "invalid access_token"
+	case codeButtonSize:
+		return "invalid button size"
+	case codeButtonType:
+		return "invalid button type"
+	case codeButtonNameSize:
+		return "invalid button name size"
+	case codeButtonKeySize:
+		return "invalid button key size"
+	case codeButtonURLSize:
+		return "invalid button url size"
+	case codeSubMenuLevel:
+		return "invalid sub menu level"
+	case codeSubButtonSize:
+		return "invalid sub button size"
+	case codeSubButtonType:
+		return "invalid sub button type"
+	case codeSubButtonNameSize:
+		return "invalid sub button name size"
+	case codeSubButtonKeySize:
+		return "invalid sub button key size"
+	case codeSubButtonURLSize:
+		return "invalid sub button url size"
+	case codeInvalidCode:
+		return "invalid code"
+	case codeInvalidRefreshToken:
+		return "invalid refresh_token"
+	case codeSubButtonURLDomain:
+		return "invalid sub button url domain"
+	case codeButtonURLDomain:
+		return "invalid button url domain"
+	case codeInvalidArgs:
+		return "invalid args"
+	case codeInvalidAppSecret:
+		return "invalid appsecret"
+	case codeCodeUsed:
+		return "code been used"
+	case codeIPNotWhitelisted:
+		return "invalid ip, not in whitelist"
+	case codeTokenMissing:
+		return "access_token missing"
+	case codeAppIDMissing:
+		return "appid missing"
+	case codeRefreshTokenMissing:
+		return "refresh_token missing"
+	case codeSecretMissing:
+		return "appsecret missing"
+	case codeCodeMissing:
+		return "missing code"
+	case codeOpenIDMissing:
+		return "missing openid"
+	case codeTokenExpired:
+		return "access_token expired"
+	case codeRefreshTokenExpired:
+		return "refresh_token expired"
+	case codeCodeExpired:
+		return "code expired"
+	case codeRequireGet:
+		return "require GET method"
+	case codeRequirePost:
+		return "require POST method"
+	case codeEmptyPost:
+		return "empty post data"
+	case codeQuotaReached:
+		return "reach max api daily quota limit"
+	case codeRateLimited:
+		return "api minute-quota reach limit, must slower, retry next minute"
+	case codeMenuNotExist:
+		return "menu no exist"
+	case codeDataFormat:
+		return "data format error"
+	case codeAPIUnauthorized:
+		return "api unauthorized"
+	case codeMenuIDNotExist:
+		return "this menuid not exist"
+	case codeNoSuchUser:
+		return "no such user"
+	case codeNoDefaultMenu:
+		return "there is no selfmenu, please create selfmenu first"
+	case codeMatchRuleEmpty:
+		return "match rule empty"
+	case codeConditionalMenuLimit:
+		return "conditional menu count limit"
+	case codeMatchRulePrivacy:
+		return "matchrule contains privacy info, not supported"
+	}
+	return "system error"
+}

@@ -1,0 +1,19 @@
+// Package offiaccounttest runs a fake WeChat Official Account platform (微信公众平台) on
+// loopback, the way net/http/httptest runs a fake server, so that code talking to
+// api.weixin.qq.com can be tested with no account, no network and no IP whitelist.
+//
+// A [Platform] answers the access_token endpoints (/cgi-bin/token and
+// /cgi-bin/stable_token), the custom menu endpoints (自定义菜单, including conditional
+// menus 个性化菜单), the JS-SDK ticket endpoint and the web-authorization (网页授权)
+// endpoints with WeChat's field names, error codes and errmsg texts, rid included.
+// Every other API call has its access_token checked exactly like WeChat does:
+// 41001 when missing, 40001 when unknown or superseded, 42001 when expired.
+//
+// Time on the platform is a clock the test drives with [Platform.Advance] and
+// [Platform.SetNow], so token expiry and the 5-minute overlap are tested in microseconds.
+// [Platform.FailNext] injects faults (an errcode, an HTTP status, a delay, a dropped
+// connection) into the next calls of a path, and [Platform.Calls] counts the calls.
+//
+// The package does not import the SDK: any WeChat client, in any style, can be pointed at
+// [Platform.URL] instead of https://api.weixin.qq.com.
+package offiaccounttest
