@@ -45,7 +45,8 @@ type uploadFile struct {
 // Like every other call, an upload rejected for an expired access_token is repeated once with
 // a new token, but only when f.r is an io.Seeker that can be rewound to where it started: a
 // plain stream cannot be read twice, so its upload returns the *APIError (the stale token is
-// still dropped, so the next call succeeds).
+// still dropped, so the next call succeeds). A stream is not read after upload returns, except
+// when ctx ends while a Read of it is blocked.
 func (c *Client) upload(ctx context.Context, path string, query url.Values, f uploadFile, out any) error {
 	size, seeker, start := measure(f.r)
 	if size > f.maxBytes {
@@ -151,21 +152,29 @@ func (c *Client) uploadOnce(ctx context.Context, path string, q url.Values, f up
 		pw.CloseWithError(err)
 		done <- err
 	}()
+	// net/http waits for the body to be read even after ctx ends; a stalled stream would
+	// hold it forever, so cut the pipe when ctx ends.
+	stop := context.AfterFunc(ctx, func() { pr.CloseWithError(ctx.Err()) })
+	defer stop()
 	resp, err := c.send(ctx, http.MethodPost, path, q, pr, -1, ct)
-	pr.CloseWithError(errUploadAbandoned) // unblock the writer if the request ended early
-	werr := <-done
-	if errors.Is(werr, ErrInvalidRequest) { // too large: say so rather than how the request died
-		if resp != nil {
-			resp.Body.Close()
+	pr.CloseWithError(errUploadAbandoned) // the writer stops at its next write
+	// Wait for the writer so that r is not read after the upload returns, unless ctx ends
+	// first: a Read blocked on a stalled stream cannot be interrupted.
+	select {
+	case werr := <-done:
+		if errors.Is(werr, ErrInvalidRequest) { // too large: say so, not how the request died
+			if resp != nil {
+				resp.Body.Close()
+			}
+			return werr
 		}
-		return werr
+	case <-ctx.Done():
 	}
 	if err != nil {
+		if cerr := ctx.Err(); cerr != nil && !errors.Is(err, cerr) { // the pipe was cut for it
+			return fmt.Errorf("offiaccount: %s: %w", path, cerr)
+		}
 		return err
-	}
-	if werr != nil && !errors.Is(werr, errUploadAbandoned) {
-		resp.Body.Close()
-		return fmt.Errorf("offiaccount: %s: reading upload: %w", path, werr)
 	}
 	return readAnswer(path, resp, out)
 }

@@ -16,6 +16,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -466,4 +467,34 @@ func ExampleClient_UploadMedia() {
 	// Output:
 	// MEDIA_ID
 	// true
+}
+
+func TestUploadStalledStreamHonoursContext(t *testing.T) {
+	t.Parallel()
+	c, _ := newMediaServer(t, func(w http.ResponseWriter, r *http.Request, _ int32) {
+		io.Copy(io.Discard, r.Body) // waits for a body that never ends
+	})
+	stalled, feed := io.Pipe()
+	defer feed.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	_, err := c.UploadMedia(ctx, MediaVoice, "live.amr", stalled)
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+	assert.Less(t, time.Since(start), 5*time.Second)
+}
+
+func TestUploadEarlyAnswer(t *testing.T) {
+	t.Parallel()
+	c, _ := newMediaServer(t, func(w http.ResponseWriter, r *http.Request, _ int32) {
+		// WeChat may refuse before reading the whole file.
+		io.WriteString(w, `{"errcode":40004,"errmsg":"invalid media type"}`)
+	})
+	_, err := c.UploadMedia(context.Background(), MediaImage, "x.png", streamOnly{&patternReader{size: 8 << 20}})
+	if err != nil && !errors.As(err, new(*APIError)) {
+		// The server may also reset the connection before the client reads its answer.
+		assert.NotContains(t, err.Error(), testToken)
+		return
+	}
+	requireAPIError(t, err, CodeInvalidMediaType, "/cgi-bin/media/upload")
 }
