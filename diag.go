@@ -40,6 +40,16 @@ func (c *Client) CallbackIPs(ctx context.Context) ([]string, error) {
 	return out.IPList, nil
 }
 
+// CallbackIPSet fetches the callback IP list and parses it into an IPSet, ready to check the
+// source address of callback requests.
+func (c *Client) CallbackIPSet(ctx context.Context) (*IPSet, error) {
+	list, err := c.CallbackIPs(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return NewIPSet(list)
+}
+
 // APIDomainIPs returns the addresses behind api.weixin.qq.com (get_api_domain_ip), for
 // egress firewall rules. The list changes over time.
 //

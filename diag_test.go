@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/jarcoal/httpmock"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -28,6 +29,19 @@ func TestCallbackAndDomainIPs(t *testing.T) {
 	api, err := c.APIDomainIPs(ctx)
 	require.NoError(t, err)
 	assert.Equal(t, []string{"101.89.47.18", "101.91.34.103"}, api)
+}
+
+func TestCallbackIPSet(t *testing.T) {
+	t.Parallel()
+	c, mt := newMockClient(t)
+	mt.RegisterResponder(http.MethodGet, testAPI+"/cgi-bin/getcallbackip",
+		httpmock.NewStringResponder(200, `{"ip_list":["101.226.103.0/25"]}`).
+			Then(httpmock.NewStringResponder(200, `{"ip_list":["not an ip"]}`)))
+	set, err := c.CallbackIPSet(context.Background())
+	require.NoError(t, err)
+	assert.True(t, set.Contains(netip.MustParseAddr("101.226.103.1")))
+	_, err = c.CallbackIPSet(context.Background())
+	require.ErrorIs(t, err, ErrBadResponse)
 }
 
 func TestCallbackIPsError(t *testing.T) {

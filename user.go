@@ -15,8 +15,8 @@ const (
 	MaxBatchUserInfo    = 100 // openids per BatchGetUserInfo call
 	MaxTagBatch         = 50  // openids per TagUsers / UntagUsers call
 	MaxBlacklistBatch   = 20  // openids per BlockUsers / UnblockUsers call
-	MaxTagNameRunes     = 30  // characters of a tag name
-	MaxRemarkRunes      = 30  // characters of a remark
+	MaxTagNameRunes     = 30  // characters of a tag name (WeChat's errcode 45158 speaks of bytes)
+	MaxRemarkBytes      = 30  // UTF-8 bytes of a remark: 10 Chinese characters
 	MaxFollowersPerPage = 10000
 )
 
@@ -31,6 +31,7 @@ const (
 	CodeInvalidTagID     = 45159
 	CodeOpenIDOfOtherApp = 49003 // the openid is not a follower of this account
 	CodeInvalidListSize  = 40032 // too many openids in one call
+	CodeInvalidRemark    = 40092 // remark too long
 )
 
 // SubscribeScene says how a user came to follow the account (subscribe_scene).
@@ -72,7 +73,8 @@ type UserInfo struct {
 // Subscribed reports whether the user follows the account.
 func (u *UserInfo) Subscribed() bool { return u.Subscribe == 1 }
 
-// GetUserInfo returns the profile of the user openID.
+// GetUserInfo returns the profile of the user openID. WeChat's lang parameter is not sent:
+// it localized place names that WeChat no longer returns.
 //
 // https://developers.weixin.qq.com/doc/offiaccount/User_Management/Get_users_basic_information_UnionID.html
 func (c *Client) GetUserInfo(ctx context.Context, openID string) (*UserInfo, error) {
@@ -113,7 +115,8 @@ func (c *Client) BatchGetUserInfo(ctx context.Context, openIDs []string) ([]User
 	return out.UserInfoList, nil
 }
 
-// UpdateRemark sets the account's remark (备注名) for the user openID; "" clears it.
+// UpdateRemark sets the account's remark (备注名) for the user openID; "" clears it. The API
+// takes at most 30 bytes of UTF-8 (10 Chinese characters), fewer than the admin page.
 //
 // https://developers.weixin.qq.com/doc/offiaccount/User_Management/Configuring_user_notes.html
 func (c *Client) UpdateRemark(ctx context.Context, openID, remark string) error {
@@ -121,8 +124,8 @@ func (c *Client) UpdateRemark(ctx context.Context, openID, remark string) error 
 	if openID == "" {
 		return invalidf(path, "empty openid")
 	}
-	if n := utf8.RuneCountInString(remark); n > MaxRemarkRunes || !utf8.ValidString(remark) {
-		return invalidf(path, "remark of %d characters, at most %d of valid UTF-8", n, MaxRemarkRunes)
+	if len(remark) > MaxRemarkBytes || !utf8.ValidString(remark) {
+		return invalidf(path, "remark of %d bytes, at most %d of valid UTF-8", len(remark), MaxRemarkBytes)
 	}
 	in := struct {
 		OpenID string `json:"openid"`

@@ -72,18 +72,19 @@ func TestBatchLimits(t *testing.T) {
 	}
 	ctx := context.Background()
 	tests := map[string]error{
-		"batchget 101": func() error { _, err := c.BatchGetUserInfo(ctx, ids(101)); return err }(),
-		"batchget 0":   func() error { _, err := c.BatchGetUserInfo(ctx, nil); return err }(),
-		"tag 51":       c.TagUsers(ctx, 100, ids(51)),
-		"untag 0":      c.UntagUsers(ctx, 100, nil),
-		"untag empty":  c.UntagUsers(ctx, 100, []string{"o1", ""}),
-		"block 21":     c.BlockUsers(ctx, ids(21)),
-		"unblock 21":   c.UnblockUsers(ctx, ids(21)),
-		"tag name 31":  func() error { _, err := c.CreateTag(ctx, strings.Repeat("标", 31)); return err }(),
-		"tag name 0":   c.UpdateTag(ctx, 100, ""),
-		"remark 31":    c.UpdateRemark(ctx, "o", strings.Repeat("备", 31)),
-		"remark bytes": c.UpdateRemark(ctx, "o", "\xfe"),
-		"user tags":    func() error { _, err := c.UserTags(ctx, ""); return err }(),
+		"batchget 101":      func() error { _, err := c.BatchGetUserInfo(ctx, ids(101)); return err }(),
+		"batchget 0":        func() error { _, err := c.BatchGetUserInfo(ctx, nil); return err }(),
+		"tag 51":            c.TagUsers(ctx, 100, ids(51)),
+		"untag 0":           c.UntagUsers(ctx, 100, nil),
+		"untag empty":       c.UntagUsers(ctx, 100, []string{"o1", ""}),
+		"block 21":          c.BlockUsers(ctx, ids(21)),
+		"unblock 21":        c.UnblockUsers(ctx, ids(21)),
+		"tag name 31":       func() error { _, err := c.CreateTag(ctx, strings.Repeat("标", 31)); return err }(),
+		"tag name 0":        c.UpdateTag(ctx, 100, ""),
+		"remark 11 chinese": c.UpdateRemark(ctx, "o", strings.Repeat("备", 11)),
+		"remark 31":         c.UpdateRemark(ctx, "o", strings.Repeat("b", 31)),
+		"remark bytes":      c.UpdateRemark(ctx, "o", "\xfe"),
+		"user tags":         func() error { _, err := c.UserTags(ctx, ""); return err }(),
 	}
 	for name, err := range tests {
 		assert.ErrorIs(t, err, ErrInvalidRequest, name)
@@ -94,7 +95,7 @@ func TestBatchLimits(t *testing.T) {
 func TestUpdateRemark(t *testing.T) {
 	t.Parallel()
 	c, mt := newMockClient(t)
-	remark := strings.Repeat("备", MaxRemarkRunes)
+	remark := strings.Repeat("备", 10) // 30 bytes
 	n := expect(t, mt, apiCall{method: http.MethodPost, path: "/cgi-bin/user/info/updateremark",
 		body: `{"openid":"oUSER","remark":"` + remark + `"}`, answer: `{"errcode":0,"errmsg":"ok"}`})
 	require.NoError(t, c.UpdateRemark(context.Background(), "oUSER", remark))
