@@ -263,6 +263,14 @@ type Media struct {
 	Description string // a permanent video's description
 }
 
+// Close closes Body, if any; a Media of a JSON answer needs no closing.
+func (m *Media) Close() error {
+	if m == nil || m.Body == nil {
+		return nil
+	}
+	return m.Body.Close()
+}
+
 // download fetches a media file with the account's access_token, retrying once on a token
 // errcode (a download changes nothing, so repeating it is always safe).
 func (c *Client) download(ctx context.Context, method, path string, query url.Values, in any) (*Media, error) {
