@@ -162,3 +162,17 @@ func ExampleClient_SendTemplateMessage() {
 	// msgid 200228332
 	// true
 }
+
+func TestSendTemplateMessageNotRetriedAfterNetworkError(t *testing.T) {
+	t.Parallel()
+	c, mt := newMockClient(t)
+	calls := 0
+	mt.RegisterResponder(http.MethodPost, testAPI+"/cgi-bin/message/template/send", func(*http.Request) (*http.Response, error) {
+		calls++
+		return nil, errors.New("connection reset by peer")
+	})
+	_, err := c.SendTemplateMessage(context.Background(), TemplateMessage{ToUser: "o", TemplateID: "T"})
+	require.Error(t, err)
+	assert.Equal(t, 1, calls, "a template message must not be sent twice")
+	assert.NotContains(t, err.Error(), testToken)
+}
