@@ -36,20 +36,18 @@ type Client struct {
 	baseURL    string
 	logger     *slog.Logger
 
-	tokens  tokenCache
-	tickets ticketCaches // jssdk.go; TODO(token-cache): move to the shared credential cache
+	tokens tokenCache
 }
 
 // Option configures a [Client] in [New].
 type Option func(*Client) error
 
 // New returns a Client for the account with the given AppID and AppSecret (开发者密码).
+// The AppSecret may be empty only with [WithTokenSource], for processes that take their
+// tokens from a central service and never hold the secret (web authorization then fails).
 func New(appID, appSecret string, opts ...Option) (*Client, error) {
 	if appID == "" {
 		return nil, errors.New("offiaccount: New: empty AppID")
-	}
-	if appSecret == "" {
-		return nil, errors.New("offiaccount: New: empty AppSecret")
 	}
 	c := &Client{
 		appID:      appID,
@@ -62,6 +60,9 @@ func New(appID, appSecret string, opts ...Option) (*Client, error) {
 		if err := opt(c); err != nil {
 			return nil, err
 		}
+	}
+	if appSecret == "" && c.tokens.source == nil {
+		return nil, errors.New("offiaccount: New: empty AppSecret (allowed only with WithTokenSource)")
 	}
 	c.tokens.init(c)
 	return c, nil

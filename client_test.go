@@ -259,3 +259,17 @@ func TestTokenCategoryIsTheAccountsOnly(t *testing.T) {
 	assert.NotErrorIs(t, &APIError{Code: 40001, Path: "/sns/userinfo"}, ErrTokenInvalid, "a user's web token")
 	assert.NotErrorIs(t, &APIError{Code: 40013, Path: "/cgi-bin/menu/get"}, ErrTokenInvalid)
 }
+
+func TestEmptySecretOnlyWithTokenSource(t *testing.T) {
+	t.Parallel()
+	_, err := New(testAppID, "")
+	assert.Error(t, err)
+	src := TokenSourceFunc(func(context.Context, string) (string, time.Duration, error) {
+		return "CENTRAL", time.Hour, nil
+	})
+	c, err := New(testAppID, "", WithTokenSource(src))
+	require.NoError(t, err)
+	tok, err := c.AccessToken(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, "CENTRAL", tok)
+}

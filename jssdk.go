@@ -12,8 +12,6 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"time"
 )
 
@@ -46,11 +44,6 @@ const (
 	defaultTicketTTL = 7200 * time.Second
 	// maxTicketTTL caps a hostile or mistaken expires_in.
 	maxTicketTTL = 24 * time.Hour
-	// ticketRefreshMargin: a ticket is refreshed this long before it expires.
-	ticketRefreshMargin = 5 * time.Minute
-	// ticketFetchTimeout bounds one upstream ticket fetch, which runs detached from any
-	// single caller's context so that one impatient caller cannot fail the others.
-	ticketFetchTimeout = 30 * time.Second
 )
 
 // JSConfig is the object a page passes to wx.config. Its JSON field names are wx.config's,
@@ -474,95 +467,11 @@ func marshalNoEscape(v any) ([]byte, error) {
 	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
 }
 
-// ---- ticket cache ----
-
-// TODO(token-cache): move to the shared credential cache. Until then each Client caches
-// its own tickets in memory: a warm read takes no lock, concurrent callers share one fetch,
-// a ticket is refreshed in the background ticketRefreshMargin before it expires while the
-// old one is still served, and a caller's wait ends with its context.
-
-// ticketCaches holds the per-kind caches; its zero value is ready to use.
-type ticketCaches struct {
-	jsapi, card ticketCache
-	now         func() time.Time // nil: time.Now; tests move the clock
-}
-
-type ticketCache struct {
-	cur      atomic.Pointer[cachedTicket]
-	mu       sync.Mutex    // guards inflight
-	inflight *ticketFlight // the fetch in progress, if any
-}
-
-type cachedTicket struct {
-	value     string
-	refreshAt time.Time // start fetching a new one from here on
-	expiresAt time.Time // never hand this one out from here on
-}
-
-type ticketFlight struct {
-	done  chan struct{} // closed when value and err are set
-	value string
-	err   error
-}
-
+// ticket returns the cached ticket of kind. Tickets live in the same credential cache as the
+// access_token: the same store (shared by every process of the account), refresh margin,
+// lock and single flight.
 func (c *Client) ticket(ctx context.Context, kind TicketType) (string, error) {
-	tc := &c.tickets.jsapi
-	if kind == TicketCard {
-		tc = &c.tickets.card
-	}
-	now := c.tickets.now
-	if now == nil {
-		now = time.Now
-	}
-	return tc.get(ctx, now, func(ctx context.Context) (string, time.Duration, error) {
+	return c.credential(ctx, "ticket:"+string(kind), func(ctx context.Context) (string, time.Duration, error) {
 		return c.fetchTicket(ctx, kind)
 	})
-}
-
-func (tc *ticketCache) get(ctx context.Context, now func() time.Time, fetch func(context.Context) (string, time.Duration, error)) (string, error) {
-	t := tc.cur.Load()
-	if t != nil && now().Before(t.refreshAt) {
-		return t.value, nil // warm path: one atomic load
-	}
-	tc.mu.Lock()
-	t = tc.cur.Load() // re-check: another caller may have refreshed meanwhile
-	if t != nil && now().Before(t.refreshAt) {
-		tc.mu.Unlock()
-		return t.value, nil
-	}
-	f := tc.inflight
-	if f == nil {
-		f = &ticketFlight{done: make(chan struct{})}
-		tc.inflight = f
-		go tc.run(context.WithoutCancel(ctx), now, fetch, f)
-	}
-	tc.mu.Unlock()
-	if t != nil && now().Before(t.expiresAt) {
-		return t.value, nil // still valid: serve it while the refresh runs
-	}
-	select {
-	case <-f.done:
-		return f.value, f.err
-	case <-ctx.Done():
-		return "", ctx.Err()
-	}
-}
-
-func (tc *ticketCache) run(ctx context.Context, now func() time.Time, fetch func(context.Context) (string, time.Duration, error), f *ticketFlight) {
-	ctx, cancel := context.WithTimeout(ctx, ticketFetchTimeout)
-	defer cancel()
-	v, ttl, err := fetch(ctx)
-	if err == nil {
-		margin := ticketRefreshMargin
-		if ttl < 2*margin {
-			margin = ttl / 2
-		}
-		at := now()
-		tc.cur.Store(&cachedTicket{value: v, refreshAt: at.Add(ttl - margin), expiresAt: at.Add(ttl)})
-	}
-	f.value, f.err = v, err
-	tc.mu.Lock()
-	tc.inflight = nil
-	tc.mu.Unlock()
-	close(f.done)
 }

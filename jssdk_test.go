@@ -39,12 +39,12 @@ const (
 
 // webTestClient returns a Client whose HTTP goes to a private httpmock transport that
 // already answers the token endpoint.
-func webTestClient(t *testing.T) (*Client, *httpmock.MockTransport) {
+func webTestClient(t *testing.T, opts ...Option) (*Client, *httpmock.MockTransport) {
 	t.Helper()
 	mt := httpmock.NewMockTransport()
 	mt.RegisterResponder(http.MethodPost, tokenURL,
 		httpmock.NewStringResponder(200, `{"access_token":"TOKEN","expires_in":7200}`))
-	c, err := New(webTestAppID, webTestSecret, WithHTTPClient(&http.Client{Transport: mt}), WithBaseURL(webTestAPI))
+	c, err := New(webTestAppID, webTestSecret, append([]Option{WithHTTPClient(&http.Client{Transport: mt}), WithBaseURL(webTestAPI)}, opts...)...)
 	require.NoError(t, err)
 	return c, mt
 }
@@ -217,37 +217,34 @@ func TestJSAPITicketCachedAndShared(t *testing.T) {
 
 func TestTicketRefreshBeforeExpiry(t *testing.T) {
 	t.Parallel()
-	c, mt := webTestClient(t)
+	clk := newFakeClock()
+	c, mt := webTestClient(t, withClock(clk))
 	var calls atomic.Int32
 	mt.RegisterResponder(http.MethodGet, ticketURL, ticketResponder(&calls, 7200))
-	var clock atomic.Int64
-	start := time.Unix(1_700_000_000, 0)
-	c.tickets.now = func() time.Time { return start.Add(time.Duration(clock.Load())) }
 	ctx := context.Background()
 
 	tk, err := c.JSAPITicket(ctx)
 	require.NoError(t, err)
 	require.Equal(t, "jsapi-1", tk)
 
-	clock.Store(int64(7200*time.Second - ticketRefreshMargin - time.Second))
+	clk.Advance(7200*time.Second - DefaultTokenRefreshMargin - time.Second)
 	tk, _ = c.JSAPITicket(ctx)
 	assert.Equal(t, "jsapi-1", tk)
 	assert.Equal(t, int32(1), calls.Load(), "no refresh before the margin")
 
-	// Inside the margin: the old ticket is served while one refresh runs.
-	clock.Store(int64(7200*time.Second - ticketRefreshMargin + time.Second))
-	tk, _ = c.JSAPITicket(ctx)
-	assert.Equal(t, "jsapi-1", tk)
-	require.Eventually(t, func() bool {
-		tk, _ := c.JSAPITicket(ctx)
-		return tk == "jsapi-2"
-	}, 2*time.Second, 5*time.Millisecond)
-	assert.Equal(t, int32(2), calls.Load())
-
-	// Past the expiry of the second ticket: callers wait for a new one.
-	clock.Add(int64(7300 * time.Second))
+	// Inside the margin the ticket is replaced.
+	clk.Advance(2 * time.Second)
 	tk, err = c.JSAPITicket(ctx)
 	require.NoError(t, err)
+	assert.Equal(t, "jsapi-2", tk)
+	assert.Equal(t, int32(2), calls.Load())
+
+	// A ticket WeChat refuses is dropped only while it is still the cached one.
+	c.invalidateCredential(ctx, "ticket:"+string(TicketJSAPI), "jsapi-1")
+	tk, _ = c.JSAPITicket(ctx)
+	assert.Equal(t, "jsapi-2", tk, "a stale invalidation keeps the newer ticket")
+	c.invalidateCredential(ctx, "ticket:"+string(TicketJSAPI), "jsapi-2")
+	tk, _ = c.JSAPITicket(ctx)
 	assert.Equal(t, "jsapi-3", tk)
 }
 
@@ -299,12 +296,13 @@ func TestTicketWaitCancellable(t *testing.T) {
 		t.Fatal("a cancelled caller kept waiting for the fetch")
 	}
 
-	// The fetch itself was not cancelled with the first caller: a patient caller gets it.
+	// A patient caller is not hurt by the one that gave up: it gets a ticket (its own fetch
+	// when the leader's context ended first).
 	go func() { time.Sleep(10 * time.Millisecond); close(release) }()
 	tk, err := c.JSAPITicket(context.Background())
 	require.NoError(t, err)
-	assert.Equal(t, "jsapi-1", tk)
-	assert.Equal(t, int32(1), calls.Load())
+	assert.Regexp(t, `^jsapi-[12]$`, tk)
+	assert.LessOrEqual(t, calls.Load(), int32(2))
 }
 
 func TestFetchTicketExpiry(t *testing.T) {

@@ -1,86 +1,238 @@
-// Command demo shows the SDK working end to end on one machine, with no WeChat account and
-// no network: it plays WeChat and the account's server, printing every step, and exits
-// non-zero if any step does not check out.
+// Command demo shows the whole SDK working on one machine, with no WeChat account and no
+// network: a fake WeChat platform (offiaccounttest), an example bot built on the SDK's
+// callback Handler, an API Client pointed at the platform, and a simulated user talking to
+// the bot in all three message modes. It prints every exchange and exits non-zero if any
+// step does not check out.
 package main
 
 import (
+	"context"
+	_ "embed"
+	"errors"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
+	"strings"
+	"sync/atomic"
+	"time"
 
 	"github.com/wxgo/offiaccount"
+	"github.com/wxgo/offiaccount/offiaccounttest"
 )
 
-// The account's settings as the admin page (基本配置) would show them. These are WeChat's
-// own sample values, not a real account.
+// The account's settings as the admin page (基本配置) would show them. The EncodingAESKey is
+// WeChat's documentation sample, not a real account's.
 const (
-	appID          = "wx2c2769f8efd9abc2"
-	token          = "spamtest"
+	appID          = "wxdemo0000000001"
+	appSecret      = "demo-app-secret"
+	token          = "demoToken2026"
 	encodingAESKey = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
+	accountID      = "gh_demo_account"
+	userOpenID     = "oDemoUser_7Fh2kZp0qW9xLmN3"
 )
+
+//go:embed menu.json
+var seedMenu []byte
 
 func main() {
-	if err := run(); err != nil {
-		fmt.Fprintln(os.Stderr, "demo failed:", err)
+	if err := run(context.Background()); err != nil {
+		fmt.Fprintln(os.Stderr, "\ndemo FAILED:", err)
 		os.Exit(1)
 	}
 	fmt.Println("\nall steps checked out")
 }
 
-func run() error {
-	step("1. URL verification: WeChat signs token, timestamp and nonce")
-	timestamp, nonce := "1700000000", "1320562132"
-	sig := offiaccount.Signature(token, timestamp, nonce)
-	fmt.Printf("   GET /wechat?signature=%s&timestamp=%s&nonce=%s&echostr=…\n", sig, timestamp, nonce)
-	if !offiaccount.CheckSignature(sig, token, timestamp, nonce) {
-		return fmt.Errorf("own signature rejected")
-	}
-	if offiaccount.CheckSignature(sig, "wrong-token", timestamp, nonce) {
-		return fmt.Errorf("signature of another token accepted")
-	}
-	fmt.Println("   server: signature holds, echo echostr; a wrong token is refused")
+func run(ctx context.Context) error {
+	fmt.Println("offiaccount demo: fake WeChat platform, example bot and a user, all on loopback")
 
-	step("2. Safe mode (安全模式): WeChat encrypts a text message")
-	crypter, err := offiaccount.NewMessageCrypter(appID, encodingAESKey)
-	if err != nil {
-		return err
-	}
-	inner := `<xml><ToUserName><![CDATA[gh_10f6c3c3ac5a]]></ToUserName><FromUserName><![CDATA[oUser]]></FromUserName><CreateTime>1700000000</CreateTime><MsgType><![CDATA[text]]></MsgType><Content><![CDATA[你好]]></Content><MsgId>1</MsgId></xml>`
-	sealed, err := crypter.Encrypt([]byte(inner))
-	if err != nil {
-		return err
-	}
-	msgSig := offiaccount.MsgSignature(token, timestamp, nonce, sealed)
-	fmt.Printf("   <Encrypt>%s…</Encrypt> (%d bytes of base64)\n", sealed[:32], len(sealed))
-	fmt.Printf("   msg_signature=%s\n", msgSig)
+	platform := offiaccounttest.NewPlatform(offiaccounttest.WithAccount(appID, appSecret))
+	defer platform.Close()
 
-	step("3. The server checks msg_signature and decrypts")
-	if !offiaccount.CheckMsgSignature(msgSig, token, timestamp, nonce, sealed) {
-		return fmt.Errorf("msg_signature rejected")
-	}
-	plain, err := crypter.Decrypt(sealed)
+	bot, calls, err := newBot()
 	if err != nil {
 		return err
 	}
-	if string(plain) != inner {
-		return fmt.Errorf("decrypted message differs")
-	}
-	fmt.Printf("   %s\n", plain)
+	mux := http.NewServeMux()
+	mux.Handle("/wechat", bot)
+	botSrv := httptest.NewServer(mux)
+	defer botSrv.Close()
+	fmt.Printf("  platform  %s  (stands in for https://api.weixin.qq.com)\n", platform.URL())
+	fmt.Printf("  bot       %s/wechat\n", botSrv.URL)
 
-	step("4. A message sealed for another account is refused")
-	other, err := offiaccount.NewMessageCrypter("wx0000000000000000", encodingAESKey)
+	client, err := offiaccount.New(appID, appSecret, offiaccount.WithBaseURL(platform.URL()))
 	if err != nil {
 		return err
 	}
-	foreign, err := other.Encrypt([]byte(inner))
+	if err := apiSteps(ctx, client, platform); err != nil {
+		return err
+	}
+	for i, mode := range []offiaccounttest.Mode{offiaccounttest.ModePlaintext, offiaccounttest.ModeCompatible, offiaccounttest.ModeSafe} {
+		// The user comes back a minute later in each mode: events are deduplicated by user,
+		// CreateTime and event, so the same event in the same second counts as a retry.
+		later := time.Duration(i) * time.Minute
+		user := &offiaccounttest.Sender{
+			Target: botSrv.URL + "/wechat", Token: token, Mode: mode,
+			AppID: appID, EncodingAESKey: encodingAESKey, Account: accountID,
+			Now: func() time.Time { return time.Now().Add(later) },
+		}
+		if err := userSteps(ctx, user); err != nil {
+			return fmt.Errorf("%s mode: %w", mode, err)
+		}
+	}
+	return retrySteps(ctx, botSrv.URL+"/wechat", calls)
+}
+
+// newBot is the account's server: what a user of the SDK writes.
+func newBot() (*offiaccount.Handler, *atomic.Int32, error) {
+	h, err := offiaccount.NewHandler(token, offiaccount.WithEncodingAESKey(appID, encodingAESKey))
+	if err != nil {
+		return nil, nil, err
+	}
+	var textCalls atomic.Int32
+	h.HandleText(func(ctx context.Context, m *offiaccount.Message) (offiaccount.Reply, error) {
+		textCalls.Add(1)
+		return offiaccount.TextReply{Content: "你说: " + m.Content}, nil
+	})
+	h.HandleEvent(offiaccount.EventSubscribe, func(ctx context.Context, m *offiaccount.Message) (offiaccount.Reply, error) {
+		if scene := m.SceneID(); scene != "" {
+			return offiaccount.TextReply{Content: "欢迎关注! (QR scene " + scene + ")"}, nil
+		}
+		return offiaccount.TextReply{Content: "欢迎关注!"}, nil
+	})
+	h.HandleEventKey("V1001_GOOD", func(ctx context.Context, m *offiaccount.Message) (offiaccount.Reply, error) {
+		return offiaccount.TextReply{Content: "谢谢你的赞 👍"}, nil
+	})
+	h.HandleMsg(offiaccount.MsgTypeLocation, func(ctx context.Context, m *offiaccount.Message) (offiaccount.Reply, error) {
+		return offiaccount.TextReply{Content: fmt.Sprintf("你在 %s (%.4f, %.4f)", m.Label, m.LocationX, m.LocationY)}, nil
+	})
+	return h, &textCalls, nil
+}
+
+func apiSteps(ctx context.Context, client *offiaccount.Client, p *offiaccounttest.Platform) error {
+	section("API client → fake platform")
+	menu, err := offiaccount.ParseMenuJSON(seedMenu)
 	if err != nil {
 		return err
 	}
-	if _, err := crypter.Decrypt(foreign); err == nil {
-		return fmt.Errorf("foreign message accepted")
-	} else {
-		fmt.Println("  ", err)
+	if err := client.CreateMenu(ctx, *menu); err != nil {
+		return err
+	}
+	ok("create menu", "POST /cgi-bin/menu/create with the seed menu from menu.json (validated locally first)")
+	info, err := client.GetMenu(ctx)
+	if err != nil {
+		return err
+	}
+	if len(info.Menu.Buttons) != 2 || info.Menu.Buttons[0].Name != "今日歌曲" || len(info.Menu.Buttons[1].SubButtons) != 3 {
+		return fmt.Errorf("menu/get returned %+v", info.Menu)
+	}
+	ok("get menu", fmt.Sprintf("%q + %q with %d sub-buttons, as stored", info.Menu.Buttons[0].Name, info.Menu.Buttons[1].Name, len(info.Menu.Buttons[1].SubButtons)))
+	if n := p.TokenFetches(appID); n != 1 {
+		return fmt.Errorf("%d token fetches for two calls, want 1", n)
+	}
+	ok("access_token", "both calls shared one token: 1 fetch from /cgi-bin/stable_token")
+
+	bad := offiaccount.NewMenu(offiaccount.ClickButton("这个名字太长了超过十六字节", "K"))
+	err = client.CreateMenu(ctx, bad)
+	var menuErr *offiaccount.MenuError
+	if !errors.As(err, &menuErr) {
+		return fmt.Errorf("an over-long button name was not caught locally: %v", err)
+	}
+	ok("validation", "refused before any request: "+err.Error())
+
+	cfg, err := client.JSConfig(ctx, "https://demo.example.com/page?id=1#section-2", "updateAppMessageShareData")
+	if err != nil {
+		return err
+	}
+	want := offiaccount.JSSDKSignature(p.Ticket(appID, "jsapi"), cfg.NonceStr, fmt.Sprint(cfg.Timestamp), "https://demo.example.com/page?id=1")
+	if cfg.Signature != want {
+		return fmt.Errorf("JS-SDK signature %s, want %s", cfg.Signature, want)
+	}
+	ok("JS-SDK", "wx.config signed with the platform's jsapi_ticket, #fragment excluded, signature "+cfg.Signature[:12]+"…")
+
+	p.InvalidateTokens(appID) // as if another server had force-refreshed the token
+	if _, err := client.GetMenu(ctx); err != nil {
+		return err
+	}
+	ok("40001 recovery", fmt.Sprintf("token invalidated behind the client's back: the call got 40001, refreshed and retried once (%d fetches)", p.TokenFetches(appID)))
+
+	p.Advance(2 * time.Hour) // the platform's clock: every token expires
+	if _, err := client.GetMenu(ctx); err != nil {
+		return err
+	}
+	ok("expiry", fmt.Sprintf("2 h later on the platform's clock: expired token (42001) replaced on the fly (%d fetches)", p.TokenFetches(appID)))
+	return nil
+}
+
+func userSteps(ctx context.Context, user *offiaccounttest.Sender) error {
+	section(fmt.Sprintf("user ↔ bot, %s mode", user.Mode))
+	if err := user.Verify(ctx); err != nil {
+		return err
+	}
+	ok("verify URL", "GET with signature/timestamp/nonce: echostr echoed")
+	steps := []struct {
+		what string
+		msg  offiaccounttest.Message
+		want string
+	}{
+		{"subscribe via QR", offiaccounttest.Subscribe(userOpenID, "promo2026"), "欢迎关注! (QR scene promo2026)"},
+		{"text", offiaccounttest.Text(userOpenID, "你好 <b>&]]>"), "你说: 你好 <b>&]]>"},
+		{"menu click", offiaccounttest.Click(userOpenID, "V1001_GOOD"), "谢谢你的赞 👍"},
+		{"location", offiaccounttest.Location(userOpenID, 23.134521, 113.358803, 20, "广州塔"), "你在 广州塔 (23.1345, 113.3588)"},
+	}
+	for _, s := range steps {
+		ex, err := user.Send(ctx, s.msg)
+		if err != nil {
+			return fmt.Errorf("%s: %w", s.what, err)
+		}
+		if ex.Reply == nil || ex.Reply.Content != s.want {
+			return fmt.Errorf("%s: reply %+v, want %q", s.what, ex.Reply, s.want)
+		}
+		fmt.Printf("  → %-17s %s\n", s.what, describe(ex, user.Mode))
+		fmt.Printf("  ← %-17s %q\n", "text reply", ex.Reply.Content)
 	}
 	return nil
 }
 
-func step(title string) { fmt.Println("\n" + title) }
+func retrySteps(ctx context.Context, target string, calls *atomic.Int32) error {
+	section("WeChat's retries")
+	user := &offiaccounttest.Sender{Target: target, Token: token, Mode: offiaccounttest.ModeSafe, AppID: appID, EncodingAESKey: encodingAESKey, Account: accountID}
+	m := offiaccounttest.Text(userOpenID, "once only")
+	m.MsgID = 7_000_000_000_000_000_001
+	before := calls.Load()
+	first, err := user.Send(ctx, m)
+	if err != nil {
+		return err
+	}
+	again, err := user.Send(ctx, m) // WeChat resends the same MsgId when it missed the answer
+	if err != nil {
+		return err
+	}
+	if n := calls.Load() - before; n != 1 {
+		return fmt.Errorf("the bot's function ran %d times for one MsgId", n)
+	}
+	if again.Reply == nil || first.Reply == nil || again.Reply.Content != first.Reply.Content {
+		return errors.New("the retry did not get the first reply")
+	}
+	ok("dedupe", fmt.Sprintf("same MsgId sent twice: the function ran once, the retry got the same reply %q", again.Reply.Content))
+	return nil
+}
+
+func describe(ex *offiaccounttest.Exchange, mode offiaccounttest.Mode) string {
+	req := string(ex.Request)
+	if i := strings.Index(req, "<MsgType>"); i >= 0 {
+		req = req[i:]
+	}
+	req = strings.TrimSuffix(req, "</xml>")
+	if len([]rune(req)) > 90 {
+		req = string([]rune(req)[:90]) + "…"
+	}
+	if mode == offiaccounttest.ModeSafe {
+		return fmt.Sprintf("(sealed, %d bytes) %s", len(ex.Body), req)
+	}
+	return req
+}
+
+func section(title string) { fmt.Printf("\n── %s ──\n", title) }
+
+func ok(what, detail string) { fmt.Printf("  ✓ %-15s %s\n", what, detail) }

@@ -1,0 +1,643 @@
+package offiaccount
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Handler is the callback server (服务器配置的 URL) of one official account: a
+// plain http.Handler to mount at the URL configured in the admin page, in any
+// router. It answers WeChat's URL verification (GET) and every message and
+// event (POST) in plaintext, compatible and safe mode, routes messages to the
+// functions registered with HandleText, HandleEvent and the like, and writes
+// their passive replies, encrypted and signed when the request was.
+//
+// Safety is on by default: signatures are checked in constant time (403),
+// timestamps must be within five minutes (403), bodies are capped at 1 MiB
+// (413), malformed XML is rejected (400), a panic in a function is logged and
+// answered "success", and nothing secret is logged. WeChat's retries of one
+// message run the function once and all get its reply (see DedupeStore), and
+// a reply that is ready within WeChat's whole retry window (about 15 s)
+// still reaches the user.
+//
+// Register functions before serving; registering while serving is safe but a
+// request sees either the old or the new set.
+//
+// See https://developers.weixin.qq.com/doc/offiaccount/Basic_Information/Access_Overview.html
+type Handler struct {
+	token       string
+	crypter     *MessageCrypter
+	safeOnly    bool
+	maxBody     int64
+	window      time.Duration
+	store       DedupeStore
+	storeSet    bool
+	dedupeTTL   time.Duration
+	timing      RetryTiming
+	logger      *slog.Logger
+	now         func() time.Time // test hook
+	maxEchoStr  int
+	registerMu  sync.Mutex
+	raw         routes                 // as registered, guarded by registerMu
+	compiled    atomic.Pointer[routes] // raw with middleware applied, read lock-free
+	middlewares []Middleware           // guarded by registerMu
+}
+
+// HandlerFunc handles one message or event. It returns the passive reply, or
+// nil for none ("success"). ctx carries the request's values; its deadline is
+// the last moment the reply can still reach the user passively, after which
+// the function should give up or send its answer through the customer
+// service API instead. A returned error is logged and answered "success".
+type HandlerFunc func(ctx context.Context, m *Message) (Reply, error)
+
+// Middleware wraps every HandlerFunc of a Handler, for logging, metrics,
+// tracing or access control. See Handler.Use.
+type Middleware func(next HandlerFunc) HandlerFunc
+
+// HandlerOption configures a Handler; see NewHandler.
+type HandlerOption func(*Handler) error
+
+// RetryTiming describes how WeChat retries a message nobody answered, so that
+// the Handler can carry a slow function's reply over the retries. The zero
+// value of a field means its default.
+type RetryTiming struct {
+	// Attempts is how many times WeChat sends a message in all (3).
+	Attempts int
+	// AttemptTimeout is how long WeChat waits for each answer (5 s).
+	AttemptTimeout time.Duration
+	// Margin is how long before AttemptTimeout the last attempt is answered
+	// "success" when the reply is not ready, so that the user never sees
+	// "该公众号暂时无法提供服务" (1 s, covering network latency).
+	Margin time.Duration
+}
+
+// Defaults of NewHandler.
+const (
+	DefaultMaxBodyBytes    = 1 << 20
+	DefaultTimestampWindow = 5 * time.Minute
+	DefaultDedupeTTL       = time.Minute
+)
+
+var defaultRetryTiming = RetryTiming{Attempts: 3, AttemptTimeout: 5 * time.Second, Margin: time.Second}
+
+// NewHandler returns a Handler for the account whose admin page holds token
+// (the Token of 服务器配置: 3 to 32 letters or digits). Safe mode needs
+// WithEncodingAESKey or WithCrypter.
+func NewHandler(token string, opts ...HandlerOption) (*Handler, error) {
+	if len(token) < 3 || len(token) > 32 || strings.IndexFunc(token, func(r rune) bool {
+		return !('0' <= r && r <= '9' || 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z')
+	}) >= 0 {
+		return nil, errors.New("offiaccount: NewHandler: the Token must be 3 to 32 letters or digits")
+	}
+	h := &Handler{
+		token:      token,
+		maxBody:    DefaultMaxBodyBytes,
+		window:     DefaultTimestampWindow,
+		dedupeTTL:  DefaultDedupeTTL,
+		timing:     defaultRetryTiming,
+		logger:     slog.New(discardHandler{}),
+		now:        time.Now,
+		maxEchoStr: 1024,
+	}
+	for _, opt := range opts {
+		if err := opt(h); err != nil {
+			return nil, err
+		}
+	}
+	if h.safeOnly && h.crypter == nil {
+		return nil, errors.New("offiaccount: NewHandler: WithSafeModeOnly needs WithEncodingAESKey or WithCrypter")
+	}
+	if !h.storeSet {
+		h.store = NewMemoryDedupeStore(0)
+	}
+	if min := time.Duration(h.timing.Attempts) * h.timing.AttemptTimeout * 2; h.dedupeTTL < min {
+		h.dedupeTTL = min
+	}
+	h.compiled.Store(&routes{})
+	return h, nil
+}
+
+// WithEncodingAESKey turns on compatible and safe mode (兼容模式, 安全模式)
+// with the account's AppID and EncodingAESKey; previous keys are still
+// accepted for decryption while a key change propagates.
+func WithEncodingAESKey(appID, encodingAESKey string, previousKeys ...string) HandlerOption {
+	return func(h *Handler) error {
+		c, err := NewMessageCrypter(appID, encodingAESKey, previousKeys...)
+		if err != nil {
+			return err
+		}
+		h.crypter = c
+		return nil
+	}
+}
+
+// WithCrypter is WithEncodingAESKey for a MessageCrypter built elsewhere.
+func WithCrypter(c *MessageCrypter) HandlerOption {
+	return func(h *Handler) error {
+		if c == nil {
+			return errors.New("offiaccount: WithCrypter: nil MessageCrypter")
+		}
+		h.crypter = c
+		return nil
+	}
+}
+
+// WithSafeModeOnly rejects plaintext requests (403), for accounts set to
+// safe mode: a request without encryption then cannot come from WeChat.
+func WithSafeModeOnly() HandlerOption {
+	return func(h *Handler) error { h.safeOnly = true; return nil }
+}
+
+// WithMaxBodyBytes caps request bodies (default 1 MiB); larger ones get 413.
+func WithMaxBodyBytes(n int64) HandlerOption {
+	return func(h *Handler) error {
+		if n <= 0 {
+			return errors.New("offiaccount: WithMaxBodyBytes: the cap must be positive")
+		}
+		h.maxBody = n
+		return nil
+	}
+}
+
+// WithTimestampWindow sets how far a request's timestamp may be from the
+// server's clock (default 5 minutes) before it is rejected as a replay (403).
+// A window of 0 turns the check off.
+func WithTimestampWindow(d time.Duration) HandlerOption {
+	return func(h *Handler) error {
+		if d < 0 {
+			return errors.New("offiaccount: WithTimestampWindow: negative window")
+		}
+		h.window = d
+		return nil
+	}
+}
+
+// WithDedupeStore sets where messages are remembered to dedupe WeChat's
+// retries: a shared store for several replicas (see DedupeStore). nil turns
+// deduplication off: every attempt then runs the function, and a reply must
+// be ready within one attempt.
+func WithDedupeStore(s DedupeStore) HandlerOption {
+	return func(h *Handler) error { h.store, h.storeSet = s, true; return nil }
+}
+
+// WithDedupeTTL sets how long a message is remembered (default 1 minute, and
+// never less than twice WeChat's retry window).
+func WithDedupeTTL(d time.Duration) HandlerOption {
+	return func(h *Handler) error {
+		if d <= 0 {
+			return errors.New("offiaccount: WithDedupeTTL: the TTL must be positive")
+		}
+		h.dedupeTTL = d
+		return nil
+	}
+}
+
+// WithRetryTiming changes the timing of WeChat's retries the Handler plans
+// for (see RetryTiming); zero fields keep their defaults. Tests use short
+// settings.
+func WithRetryTiming(t RetryTiming) HandlerOption {
+	return func(h *Handler) error {
+		if t.Attempts == 0 {
+			t.Attempts = defaultRetryTiming.Attempts
+		}
+		if t.AttemptTimeout == 0 {
+			t.AttemptTimeout = defaultRetryTiming.AttemptTimeout
+		}
+		if t.Margin == 0 {
+			t.Margin = defaultRetryTiming.Margin
+		}
+		if t.Attempts < 1 || t.AttemptTimeout < 0 || t.Margin < 0 || t.Margin >= t.AttemptTimeout {
+			return errors.New("offiaccount: WithRetryTiming: need Attempts >= 1 and 0 <= Margin < AttemptTimeout")
+		}
+		h.timing = t
+		return nil
+	}
+}
+
+// WithHandlerLogger sets where the Handler logs rejected requests (Debug),
+// store failures (Warn) and failing functions (Error). Default: nowhere.
+// Logs never hold the token, keys, or message content.
+func WithHandlerLogger(l *slog.Logger) HandlerOption {
+	return func(h *Handler) error {
+		if l == nil {
+			return errors.New("offiaccount: WithHandlerLogger: nil logger")
+		}
+		h.logger = l
+		return nil
+	}
+}
+
+// ServeHTTP implements http.Handler.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	switch r.Method {
+	case http.MethodPost:
+		h.serveMessage(w, r)
+	case http.MethodGet:
+		h.serveVerify(w, r)
+	default:
+		w.Header().Set("Allow", "GET, POST")
+		h.reject(r, w, http.StatusMethodNotAllowed, "method not allowed")
+	}
+}
+
+// reject answers a request that cannot come from WeChat.
+func (h *Handler) reject(r *http.Request, w http.ResponseWriter, code int, reason string) {
+	h.logger.LogAttrs(r.Context(), slog.LevelDebug, "offiaccount: callback rejected",
+		slog.Int("status", code), slog.String("reason", reason))
+	http.Error(w, reason, code)
+}
+
+// callbackQuery holds the query parameters of a callback.
+type callbackQuery struct {
+	signature, timestamp, nonce, echostr, encryptType, msgSignature string
+}
+
+func parseCallbackQuery(raw string) (q callbackQuery, ok bool) {
+	ok = true
+	for raw != "" {
+		var kv string
+		kv, raw, _ = strings.Cut(raw, "&")
+		k, v, _ := strings.Cut(kv, "=")
+		var dst *string
+		switch k {
+		case "signature":
+			dst = &q.signature
+		case "timestamp":
+			dst = &q.timestamp
+		case "nonce":
+			dst = &q.nonce
+		case "echostr":
+			dst = &q.echostr
+		case "encrypt_type":
+			dst = &q.encryptType
+		case "msg_signature":
+			dst = &q.msgSignature
+		default:
+			continue
+		}
+		if *dst != "" {
+			continue // the first value wins, as with url.Values.Get
+		}
+		if strings.ContainsAny(v, "%+") {
+			u, err := url.QueryUnescape(v)
+			if err != nil {
+				ok = false
+				continue
+			}
+			v = u
+		}
+		*dst = v
+	}
+	return q, ok
+}
+
+// checkTimestamp reports whether ts is a unix time within the window.
+func (h *Handler) checkTimestamp(ts string) bool {
+	if ts == "" {
+		return false
+	}
+	t, err := strconv.ParseInt(ts, 10, 64)
+	if err != nil {
+		return false
+	}
+	if h.window == 0 {
+		return true
+	}
+	d := h.now().Unix() - t
+	w := int64(h.window / time.Second)
+	return -w <= d && d <= w
+}
+
+// serveVerify answers the URL verification of the admin page.
+func (h *Handler) serveVerify(w http.ResponseWriter, r *http.Request) {
+	q, ok := parseCallbackQuery(r.URL.RawQuery)
+	switch {
+	case !ok:
+		h.reject(r, w, http.StatusBadRequest, "malformed query")
+	case q.echostr == "":
+		h.reject(r, w, http.StatusBadRequest, "missing echostr")
+	case len(q.echostr) > h.maxEchoStr:
+		h.reject(r, w, http.StatusBadRequest, "echostr too long")
+	case !h.checkTimestamp(q.timestamp):
+		h.reject(r, w, http.StatusForbidden, "timestamp missing or out of window")
+	case !CheckSignature(q.signature, h.token, q.timestamp, q.nonce):
+		h.reject(r, w, http.StatusForbidden, "invalid signature")
+	default:
+		hdr := w.Header()
+		hdr.Set("Content-Type", "text/plain; charset=utf-8")
+		hdr.Set("X-Content-Type-Options", "nosniff")
+		io.WriteString(w, q.echostr)
+	}
+}
+
+// bodyPool holds request and response buffers.
+var bodyPool = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
+
+func getBuf() *[]byte { return bodyPool.Get().(*[]byte) }
+
+func putBuf(b *[]byte) {
+	if cap(*b) > 64<<10 {
+		return
+	}
+	*b = (*b)[:0]
+	bodyPool.Put(b)
+}
+
+// readBody reads at most max bytes of r into buf; too large reports false.
+func readBody(r io.Reader, buf []byte, max int64) ([]byte, bool, error) {
+	for {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		n, err := r.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if int64(len(buf)) > max {
+			return buf, false, nil
+		}
+		if err == io.EOF {
+			return buf, true, nil
+		}
+		if err != nil {
+			return buf, true, err
+		}
+	}
+}
+
+// serveMessage handles a message or event POST.
+func (h *Handler) serveMessage(w http.ResponseWriter, r *http.Request) {
+	arrived := h.now()
+	q, ok := parseCallbackQuery(r.URL.RawQuery)
+	if !ok {
+		h.reject(r, w, http.StatusBadRequest, "malformed query")
+		return
+	}
+	if !h.checkTimestamp(q.timestamp) {
+		h.reject(r, w, http.StatusForbidden, "timestamp missing or out of window")
+		return
+	}
+	var encrypted bool
+	switch q.encryptType {
+	case "aes":
+		encrypted = true
+		if h.crypter == nil {
+			h.logger.LogAttrs(r.Context(), slog.LevelError, errNoCrypter.Error())
+			h.reject(r, w, http.StatusBadRequest, "encrypted request not configured")
+			return
+		}
+		if q.msgSignature == "" {
+			h.reject(r, w, http.StatusForbidden, "missing msg_signature")
+			return
+		}
+	case "", "raw":
+		if h.safeOnly {
+			h.reject(r, w, http.StatusForbidden, "plaintext requests are not accepted")
+			return
+		}
+		if !CheckSignature(q.signature, h.token, q.timestamp, q.nonce) {
+			h.reject(r, w, http.StatusForbidden, "invalid signature")
+			return
+		}
+	default:
+		h.reject(r, w, http.StatusBadRequest, "unknown encrypt_type")
+		return
+	}
+	if r.ContentLength > h.maxBody {
+		h.reject(r, w, http.StatusRequestEntityTooLarge, "body too large")
+		return
+	}
+
+	bp := getBuf()
+	defer putBuf(bp)
+	body, fits, err := readBody(r.Body, (*bp)[:0], h.maxBody)
+	*bp = body[:0]
+	if !fits {
+		h.reject(r, w, http.StatusRequestEntityTooLarge, "body too large")
+		return
+	}
+	if err != nil {
+		h.reject(r, w, http.StatusBadRequest, "reading body failed")
+		return
+	}
+
+	m := new(Message)
+	if encrypted {
+		plain, code, reason := h.open(q, body)
+		if code != 0 {
+			h.reject(r, w, code, reason)
+			return
+		}
+		m.Raw = plain
+	} else {
+		m.Raw = append([]byte(nil), body...)
+	}
+	if err := parseMessageInto(m, string(m.Raw)); err != nil {
+		h.reject(r, w, http.StatusBadRequest, "malformed message")
+		return
+	}
+	h.dispatch(w, r, m, encrypted, arrived)
+}
+
+// open checks and decrypts a safe-mode envelope. A non-zero code rejects it.
+func (h *Handler) open(q callbackQuery, body []byte) (plain []byte, code int, reason string) {
+	p := getXMLParser()
+	defer putXMLParser(p)
+	if err := p.parse(string(body)); err != nil {
+		return nil, http.StatusBadRequest, "malformed XML"
+	}
+	var enc *xmlNode
+	for i := range p.nodes {
+		if n := &p.nodes[i]; n.depth == 1 && n.name == "Encrypt" {
+			enc = n
+			break
+		}
+	}
+	if enc == nil || enc.value == "" {
+		return nil, http.StatusBadRequest, "missing Encrypt"
+	}
+	if !CheckMsgSignature(q.msgSignature, h.token, q.timestamp, q.nonce, enc.value) {
+		return nil, http.StatusForbidden, "invalid msg_signature"
+	}
+	var ct []byte
+	if enc.start >= 0 {
+		ct = body[enc.start:enc.end]
+	} else {
+		ct = []byte(enc.value)
+	}
+	plain, err := h.crypter.DecryptBytes(ct)
+	switch {
+	case errors.Is(err, ErrAppIDMismatch):
+		return nil, http.StatusForbidden, "message for another AppID"
+	case err != nil:
+		return nil, http.StatusBadRequest, "undecryptable Encrypt"
+	}
+	return plain, 0, ""
+}
+
+// dedupeKey identifies a message across WeChat's retries: MsgId for
+// messages, sender, time and event (and MsgID, which job-finish events
+// carry) for events. The account id keeps accounts sharing a store apart.
+func dedupeKey(m *Message) string {
+	var stack [160]byte
+	b := append(stack[:0], m.ToUserName...)
+	if m.MsgType != MsgTypeEvent && m.MsgID != 0 {
+		b = append(b, "|m|"...)
+		b = strconv.AppendInt(b, m.MsgID, 10)
+		return string(b)
+	}
+	b = append(b, "|e|"...)
+	b = append(b, m.FromUserName...)
+	b = append(b, '|')
+	b = strconv.AppendInt(b, m.CreateTime, 10)
+	b = append(b, '|')
+	b = append(b, m.MsgType...)
+	b = append(b, '|')
+	b = append(b, m.Event...)
+	if m.MsgID != 0 {
+		b = append(b, '|')
+		b = strconv.AppendInt(b, m.MsgID, 10)
+	}
+	return string(b)
+}
+
+// dispatch runs the message's function once across WeChat's retries and
+// writes the reply.
+func (h *Handler) dispatch(w http.ResponseWriter, r *http.Request, m *Message, encrypted bool, arrived time.Time) {
+	t := h.timing
+	base := context.WithoutCancel(r.Context())
+	if h.store == nil {
+		ctx, cancel := context.WithDeadline(base, arrived.Add(t.AttemptTimeout-t.Margin))
+		defer cancel()
+		h.writeBody(w, h.run(ctx, m, encrypted))
+		return
+	}
+	key := dedupeKey(m)
+	rec, created, err := h.store.Claim(r.Context(), key, arrived, h.dedupeTTL)
+	if err != nil {
+		h.logger.LogAttrs(r.Context(), slog.LevelWarn, "offiaccount: dedupe store failed; handling without dedupe",
+			slog.String("op", "claim"), slog.String("error", err.Error()))
+		ctx, cancel := context.WithDeadline(base, arrived.Add(t.AttemptTimeout-t.Margin))
+		defer cancel()
+		h.writeBody(w, h.run(ctx, m, encrypted))
+		return
+	}
+	if created {
+		// The first attempt runs the function. Its reply can go out through
+		// any attempt until the last one gives up.
+		last := arrived.Add(time.Duration(t.Attempts)*t.AttemptTimeout - t.Margin)
+		ctx, cancel := context.WithDeadline(base, last)
+		body := h.run(ctx, m, encrypted)
+		cancel()
+		if err := h.store.Complete(base, key, body, h.dedupeTTL); err != nil {
+			h.logger.LogAttrs(r.Context(), slog.LevelWarn, "offiaccount: dedupe store failed",
+				slog.String("op", "complete"), slog.String("error", err.Error()))
+		}
+		h.writeBody(w, body)
+		return
+	}
+	if rec.Done {
+		h.writeBody(w, rec.Reply)
+		return
+	}
+	// A retry while the first attempt's function still runs: wait for its
+	// reply until WeChat gives up on this attempt. On the last attempt,
+	// answer "success" just before that, so the user sees no error banner.
+	elapsed := arrived.Sub(rec.FirstSeen)
+	attempt := int((elapsed + t.AttemptTimeout/2) / t.AttemptTimeout) // 0-based
+	isLast := attempt >= t.Attempts-1
+	wait := t.AttemptTimeout + t.Margin // until WeChat has surely hung up
+	if isLast {
+		wait = t.AttemptTimeout - t.Margin
+	}
+	wait -= h.now().Sub(arrived)
+	ctx, cancel := context.WithTimeout(r.Context(), wait)
+	reply, err := h.store.Wait(ctx, key)
+	cancel()
+	switch {
+	case err == nil:
+		h.writeBody(w, reply)
+	case r.Context().Err() != nil:
+		// WeChat hung up; nothing to answer.
+	case isLast || errors.Is(err, ErrDedupeRecordNotFound):
+		h.writeBody(w, nil)
+	case errors.Is(err, context.DeadlineExceeded):
+		// WeChat has given up on this attempt and will retry; a client
+		// that is still here is not WeChat.
+		http.Error(w, "reply not ready", http.StatusServiceUnavailable)
+	default:
+		h.logger.LogAttrs(r.Context(), slog.LevelWarn, "offiaccount: dedupe store failed",
+			slog.String("op", "wait"), slog.String("error", err.Error()))
+		h.writeBody(w, nil)
+	}
+}
+
+// writeBody writes a response body; empty means "success".
+func (h *Handler) writeBody(w http.ResponseWriter, body []byte) {
+	hdr := w.Header()
+	if len(body) == 0 {
+		hdr.Set("Content-Type", "text/plain; charset=utf-8")
+		io.WriteString(w, "success")
+		return
+	}
+	hdr.Set("Content-Type", "application/xml; charset=utf-8")
+	w.Write(body)
+}
+
+// run calls the message's function, recovering panics, and returns the
+// encoded response body (nil for "success").
+func (h *Handler) run(ctx context.Context, m *Message, encrypted bool) (body []byte) {
+	defer func() {
+		if p := recover(); p != nil {
+			h.logger.LogAttrs(ctx, slog.LevelError, "offiaccount: callback function panicked",
+				slog.String("msg_type", string(m.MsgType)), slog.String("event", string(m.Event)),
+				slog.String("panic", fmt.Sprint(p)))
+			body = nil
+		}
+	}()
+	reply, err := h.Dispatch(ctx, m)
+	if err != nil {
+		h.logger.LogAttrs(ctx, slog.LevelError, "offiaccount: callback function failed",
+			slog.String("msg_type", string(m.MsgType)), slog.String("event", string(m.Event)),
+			slog.String("error", err.Error()))
+		return nil
+	}
+	if reply == nil {
+		return nil
+	}
+	bp := getBuf()
+	defer putBuf(bp)
+	plain := AppendReply((*bp)[:0], reply, m.FromUserName, m.ToUserName, h.now().Unix())
+	if !encrypted {
+		*bp = plain[:0]
+		return append([]byte(nil), plain...)
+	}
+	var tsb [20]byte
+	ts := strconv.AppendInt(tsb[:0], h.now().Unix(), 10)
+	var nonce [16]byte
+	randomNonce(&nonce)
+	sealed, err := sealReply(plain[len(plain):], h.crypter, h.token, plain, ts, nonce[:])
+	*bp = plain[:0]
+	if err != nil {
+		h.logger.LogAttrs(ctx, slog.LevelError, "offiaccount: encrypting the reply failed", slog.String("error", err.Error()))
+		return nil
+	}
+	return append([]byte(nil), sealed...)
+}
+
+// randomNonce fills b with letters and digits.
+func randomNonce(b *[16]byte) {
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+	for i := range b {
+		b[i] = alphabet[rand.IntN(len(alphabet))]
+	}
+}
