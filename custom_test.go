@@ -120,12 +120,20 @@ func TestSendCustomMessageNotRetriedAfterNetworkError(t *testing.T) {
 func TestSendCustomMessageTokenRefresh(t *testing.T) {
 	t.Parallel()
 	c, mt := newMockClient(t)
-	mt.RegisterResponder(http.MethodPost, testAPI+"/cgi-bin/message/custom/send",
-		httpmock.NewStringResponder(200, `{"errcode":40001,"errmsg":"invalid credential"}`).
-			Then(httpmock.NewStringResponder(200, `{"errcode":0,"errmsg":"ok"}`)))
+	mt.RegisterResponder(http.MethodPost, testAPI+"/cgi-bin/stable_token",
+		httpmock.NewStringResponder(200, `{"access_token":"OLD","expires_in":7200}`).
+			Then(httpmock.NewStringResponder(200, `{"access_token":"NEW","expires_in":7200}`)))
+	var tokens []string
+	mt.RegisterResponder(http.MethodPost, testAPI+"/cgi-bin/message/custom/send", func(r *http.Request) (*http.Response, error) {
+		tok := r.URL.Query().Get("access_token")
+		tokens = append(tokens, tok)
+		if tok == "OLD" {
+			return httpmock.NewStringResponse(200, `{"errcode":40001,"errmsg":"invalid credential"}`), nil
+		}
+		return httpmock.NewStringResponse(200, `{"errcode":0,"errmsg":"ok"}`), nil
+	})
 	require.NoError(t, c.SendCustomText(context.Background(), "o", "hi"))
-	assert.Equal(t, 2, mt.GetCallCountInfo()["POST "+testAPI+"/cgi-bin/message/custom/send"])
-	assert.Equal(t, 2, mt.GetCallCountInfo()["POST "+testAPI+"/cgi-bin/stable_token"])
+	assert.Equal(t, []string{"OLD", "NEW"}, tokens, "a rejected token is replaced and the send repeated once")
 }
 
 func TestSetTyping(t *testing.T) {

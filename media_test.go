@@ -88,11 +88,11 @@ func newMediaServer(t *testing.T, handle func(w http.ResponseWriter, r *http.Req
 	ms := &mediaServer{}
 	ms.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/cgi-bin/stable_token" {
-			ms.tokens.Add(1)
-			io.WriteString(w, `{"access_token":"`+testToken+`","expires_in":7200}`)
+			// Every fetch issues a new token, so a retry can be told from the first try.
+			fmt.Fprintf(w, `{"access_token":"%s-%d","expires_in":7200}`, testToken, ms.tokens.Add(1))
 			return
 		}
-		assert.Equal(t, testToken, r.URL.Query().Get("access_token"))
+		assert.True(t, strings.HasPrefix(r.URL.Query().Get("access_token"), testToken+"-"))
 		handle(w, r, ms.calls.Add(1))
 	}))
 	t.Cleanup(ms.Close)
@@ -239,9 +239,11 @@ func TestUploadRetriesSeekableOnExpiredToken(t *testing.T) {
 	t.Parallel()
 	const size = 3 << 20
 	var sizes []int64
-	c, ms := newMediaServer(t, func(w http.ResponseWriter, r *http.Request, n int32) {
+	var tokens []string
+	c, _ := newMediaServer(t, func(w http.ResponseWriter, r *http.Request, n int32) {
 		got := readUpload(t, r)
 		sizes = append(sizes, got.size)
+		tokens = append(tokens, r.URL.Query().Get("access_token"))
 		assert.Equal(t, patternCRC(t, size), got.crc, "attempt %d sends the whole file", n)
 		if n == 1 {
 			io.WriteString(w, `{"errcode":42001,"errmsg":"access_token expired"}`)
@@ -253,7 +255,8 @@ func TestUploadRetriesSeekableOnExpiredToken(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "OK", m.MediaID)
 	assert.Equal(t, []int64{size, size}, sizes)
-	assert.EqualValues(t, 2, ms.tokens.Load(), "the token is fetched again")
+	require.Len(t, tokens, 2)
+	assert.NotEqual(t, tokens[0], tokens[1], "the retry carries a new token")
 }
 
 func TestUploadStreamNotRetried(t *testing.T) {
