@@ -6,7 +6,11 @@ const (
 	codeInvalidCredential    = 40001
 	codeInvalidGrantType     = 40002
 	codeInvalidOpenID        = 40003
+	codeInvalidMediaType     = 40004
+	codeInvalidFileType      = 40005
+	codeInvalidFileSize      = 40006
 	codeInvalidMediaID       = 40007
+	codeInvalidMsgType       = 40008
 	codeInvalidAppID         = 40013
 	codeInvalidAccessToken   = 40014
 	codeButtonSize           = 40016
@@ -22,16 +26,23 @@ const (
 	codeSubButtonURLSize     = 40027
 	codeInvalidCode          = 40029
 	codeInvalidRefreshToken  = 40030
+	codeInvalidOpenIDList    = 40032
+	codeInvalidTemplateID    = 40037
+	codeInvalidActionInfo    = 40053
 	codeSubButtonURLDomain   = 40054
 	codeButtonURLDomain      = 40055
+	codeInvalidRemark        = 40092
 	codeInvalidArgs          = 40097
+	codeInvalidIndustry      = 40102
 	codeInvalidAppSecret     = 40125
 	codeCodeUsed             = 40163
 	codeIPNotWhitelisted     = 40164
+	codeInvalidKeywordName   = 40246
 	codeTokenMissing         = 41001
 	codeAppIDMissing         = 41002
 	codeRefreshTokenMissing  = 41003
 	codeSecretMissing        = 41004
+	codeMediaDataMissing     = 41005
 	codeCodeMissing          = 41008
 	codeOpenIDMissing        = 41009
 	codeTokenExpired         = 42001
@@ -39,18 +50,42 @@ const (
 	codeCodeExpired          = 42003
 	codeRequireGet           = 43001
 	codeRequirePost          = 43002
+	codeRequireSubscribe     = 43004
+	codeRequireUnblock       = 43019
+	codeTemplateRefused      = 43101
 	codeEmptyPost            = 44002
+	codeEmptyNews            = 44003
+	codeEmptyContent         = 44004
+	codeMediaSizeLimit       = 45001
+	codeArticleLimit         = 45008
 	codeQuotaReached         = 45009
 	codeRateLimited          = 45011
+	codeResponseOutOfTime    = 45015
+	codeTemplateLimit        = 45026
+	codeResponseCountLimit   = 45047
+	codeTooManyTags          = 45056
+	codeTagHasManyFans       = 45057
+	codeSystemTag            = 45058
+	codeUserTagLimit         = 45059
+	codeTagNameExists        = 45157
+	codeTagNameTooLong       = 45158
+	codeInvalidTagID         = 45159
 	codeMenuNotExist         = 46003
 	codeDataFormat           = 47001
 	codeAPIUnauthorized      = 48001
+	codeClearQuotaLimit      = 48006
+	codeOpenIDNotOfApp       = 49003
 	codeMenuIDNotExist       = 65301
 	codeNoSuchUser           = 65302
 	codeNoDefaultMenu        = 65303
 	codeMatchRuleEmpty       = 65304
 	codeConditionalMenuLimit = 65305
 	codeMatchRulePrivacy     = 65320
+	codeRIDNotFound          = 76001
+	codeInvalidRID           = 76002
+	codeInvalidCGIPath       = 76003
+	codeCGIPathNotFound      = 76021
+	codeCGIPathForbidden     = 76022
 )
 
 // errText is WeChat's errmsg for code, before the " rid: …" suffix.
@@ -154,6 +189,76 @@ func errText(code int) string {
 		return "conditional menu count limit"
 	case codeMatchRulePrivacy:
 		return "matchrule contains privacy info, not supported"
+	case codeInvalidMediaType:
+		return "invalid media type"
+	case codeInvalidFileType:
+		return "invalid file type"
+	case codeInvalidFileSize:
+		return "invalid meida size"
+	case codeInvalidMsgType:
+		return "invalid message type"
+	case codeInvalidOpenIDList:
+		return "invalid openid list size"
+	case codeInvalidTemplateID:
+		return "invalid template_id"
+	case codeInvalidActionInfo:
+		return "invalid action info"
+	case codeInvalidRemark:
+		return "invalid remark"
+	case codeInvalidIndustry:
+		return "invalid industry id"
+	case codeMediaDataMissing:
+		return "media data missing"
+	case codeRequireSubscribe:
+		return "require subscribe"
+	case codeRequireUnblock:
+		return "require remove blacklist"
+	case codeTemplateRefused:
+		return "user refuse to accept the msg"
+	case codeEmptyNews:
+		return "empty news data"
+	case codeEmptyContent:
+		return "empty content"
+	case codeMediaSizeLimit:
+		return "media size out of limit"
+	case codeArticleLimit:
+		return "article size out of limit"
+	case codeResponseOutOfTime:
+		return "response out of time limit or subscription is canceled"
+	case codeTemplateLimit:
+		return "template num exceeds limit"
+	case codeResponseCountLimit:
+		return "out of response count limit"
+	case codeTooManyTags:
+		return "too many tags"
+	case codeTagHasManyFans:
+		return "can't delete the tag that has too many fans"
+	case codeSystemTag:
+		return "can't modify sys tag"
+	case codeUserTagLimit:
+		return "too many tag now, no need to add new"
+	case codeTagNameExists:
+		return "invalid tag name"
+	case codeTagNameTooLong:
+		return "tag name too long"
+	case codeInvalidTagID:
+		return "invalid tag id"
+	case codeClearQuotaLimit:
+		return "forbid to clear quota because of reaching the limit"
+	case codeOpenIDNotOfApp:
+		return "not match openid with appid"
+	case codeRIDNotFound:
+		return "rid not found"
+	case codeInvalidRID:
+		return "rid is error"
+	case codeInvalidCGIPath:
+		return "cgi_path is error"
+	case codeCGIPathNotFound:
+		return "cgi_path not found, please check"
+	case codeCGIPathForbidden:
+		return "could not use this cgi_path, no permission"
+	case codeInvalidKeywordName:
+		return "invalid keyword name"
 	}
 	return "system error"
 }

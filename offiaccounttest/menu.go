@@ -82,32 +82,6 @@ type ConditionalMenu struct {
 	MatchRule MatchRule
 }
 
-// User is a follower of an account as the platform knows it: for trymatch and for the
-// web-authorization answers.
-type User struct {
-	OpenID             string
-	UnionID            string // sent only when set
-	Nickname           string // default "微信用户", as WeChat answers today
-	HeadImgURL         string
-	TagIDs             []int
-	ClientPlatformType int  // 1 iOS, 2 Android, 3 other
-	Snapshot           bool // is_snapshotuser: a user browsing in snapshot mode
-}
-
-// AddUser registers (or replaces) a user of appID. It does nothing for unknown accounts.
-func (p *Platform) AddUser(appID string, u User) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if a, ok := p.accounts[appID]; ok {
-		a.users[u.OpenID] = cloneUser(u)
-	}
-}
-
-func cloneUser(u User) User {
-	u.TagIDs = append([]int(nil), u.TagIDs...)
-	return u
-}
-
 // Menu returns the default menu of appID as the last successful create stored it.
 func (p *Platform) Menu(appID string) ([]Button, bool) {
 	p.mu.Lock()

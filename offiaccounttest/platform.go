@@ -57,6 +57,9 @@ type Platform struct {
 	codes         map[string]*authCode
 	webTokens     map[string]*webToken // users' web access_tokens
 	refreshTokens map[string]*webToken // users' refresh_tokens
+	pageSize      int                  // openids per page of the user lists
+	callbackIPs   []string             // getcallbackip's answer
+	rids          ridLog               // failed calls, for /cgi-bin/openapi/rid/get
 
 	closing   chan struct{} // closed by Close: ends pending Delay faults
 	closeOnce sync.Once
@@ -78,6 +81,14 @@ type account struct {
 	conditional []ConditionalMenu
 	nextMenuID  int64
 	users       map[string]User
+	userSeq     map[string]int64 // follow order of users, for the follower list
+
+	// State of the other APIs, each kept by its own file.
+	messages messageState // custom.go, template.go
+	tags     tagState     // tag.go
+	qrcodes  []QRCode     // qrcode.go
+	media    mediaState   // media.go, material.go
+	quota    quotaState   // diag.go
 }
 
 func newAccount(appID, secret string) *account {
@@ -88,6 +99,11 @@ func newAccount(appID, secret string) *account {
 		forceDay: make(map[string]int),
 		tickets:  make(map[string]*ticket),
 		users:    make(map[string]User),
+		userSeq:  make(map[string]int64),
+		messages: newMessageState(),
+		tags:     newTagState(),
+		media:    newMediaState(),
+		quota:    newQuotaState(),
 	}
 }
 
@@ -116,6 +132,8 @@ func NewPlatform(opts ...Option) *Platform {
 		codes:         make(map[string]*authCode),
 		webTokens:     make(map[string]*webToken),
 		refreshTokens: make(map[string]*webToken),
+		pageSize:      DefaultPageSize,
+		callbackIPs:   defaultCallbackIPs(),
 		closing:       make(chan struct{}),
 	}
 	for _, o := range opts {
@@ -239,16 +257,25 @@ func (p *Platform) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	var body []byte
 	if r.Body != nil {
-		b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBodyBytes))
+		limit := h.maxBody
+		if limit == 0 {
+			limit = maxBodyBytes
+		}
+		b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
 		if err != nil {
 			p.writeError(w, codeDataFormat)
 			return
 		}
 		body = b
 	}
-	req := &request{q: r.URL.Query(), body: body}
+	req := &request{q: r.URL.Query(), body: body, path: path,
+		contentType: r.Header.Get("Content-Type"), remote: r.RemoteAddr}
 
 	out := p.answer(h, req)
+	if f, ok := out.(*fileAnswer); ok {
+		f.write(w)
+		return
+	}
 	writeJSON(w, out)
 }
 
@@ -263,10 +290,13 @@ func (p *Platform) answer(h route, req *request) any {
 			return p.errorBodyLocked(code)
 		}
 		req.acct = p.accounts[appID]
+		if code := p.countCallLocked(req.acct, req.path); code != 0 {
+			return p.failLocked(req, code)
+		}
 	}
 	out, code := h.fn(p, req)
 	if code != 0 {
-		return p.errorBodyLocked(code)
+		return p.failLocked(req, code)
 	}
 	return out
 }
@@ -300,8 +330,10 @@ func (p *Platform) applyFault(w http.ResponseWriter, r *http.Request, f Fault) b
 		}
 		p.mu.Lock()
 		rid := p.ridLocked()
+		body := apiError{Code: f.Errcode, Msg: msg + " rid: " + rid}
+		p.noteFaultLocked(r, rid, body)
 		p.mu.Unlock()
-		writeJSON(w, apiError{Code: f.Errcode, Msg: msg + " rid: " + rid})
+		writeJSON(w, body)
 		return true
 	}
 	return false
@@ -323,6 +355,10 @@ type request struct {
 	q    map[string][]string
 	body []byte
 	acct *account // set when the route checks the access_token
+
+	path        string
+	contentType string // of the body: multipart uploads need its boundary
+	remote      string // the caller's address, host:port
 }
 
 func (r *request) get(key string) string {
@@ -346,6 +382,7 @@ func (r *request) decode(v any) int {
 type route struct {
 	method     string // "" accepts any method
 	needsToken bool
+	maxBody    int64                                    // bytes of body accepted; 0 means maxBodyBytes
 	fn         func(p *Platform, r *request) (any, int) // called with p.mu held
 }
 
@@ -382,7 +419,7 @@ func routeFor(path string) (route, bool) {
 	case "/sns/userinfo":
 		return route{fn: (*Platform).handleSNSUserInfo}, true
 	}
-	return route{}, false
+	return accountAPIRoute(path)
 }
 
 // apiError is WeChat's error body.

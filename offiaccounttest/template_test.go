@@ -1,0 +1,109 @@
+package offiaccounttest_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/wxgo/offiaccount"
+	"github.com/wxgo/offiaccount/offiaccounttest"
+)
+
+func TestTemplateManagement(t *testing.T) {
+	t.Parallel()
+	p, c := newSDK(t)
+	ctx := context.Background()
+
+	require.NoError(t, c.SetIndustry(ctx, 1, 4))
+	ind, err := c.GetIndustry(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, offiaccount.Industry{
+		Primary:   offiaccount.IndustryClass{FirstClass: "IT科技", SecondClass: "互联网|电子商务"},
+		Secondary: offiaccount.IndustryClass{FirstClass: "IT科技", SecondClass: "电子技术"},
+	}, ind)
+	requireCode(t, c.SetIndustry(ctx, 42, 1), 40102)
+
+	id, err := c.AddTemplate(ctx, "TM00015")
+	require.NoError(t, err)
+	require.NotEmpty(t, id)
+	_, err = c.AddTemplate(ctx, "1234") // a category template needs its keywords
+	requireCode(t, err, offiaccount.CodeInvalidKeywordName)
+	id2, err := c.AddTemplate(ctx, "1234", "物品名称", "金额")
+	require.NoError(t, err)
+	_, err = c.AddTemplate(ctx, "no such template")
+	requireCode(t, err, offiaccount.CodeInvalidTemplateID)
+
+	list, err := c.ListTemplates(ctx)
+	require.NoError(t, err)
+	require.Len(t, list, 2)
+	assert.Equal(t, id, list[0].TemplateID)
+	assert.Equal(t, "IT科技", list[0].PrimaryIndustry)
+	assert.Equal(t, id2, list[1].TemplateID)
+	assert.Contains(t, list[1].Content, "物品名称：{{thing1.DATA}}")
+	assert.Len(t, p.Templates(sdkAppID), 2)
+
+	require.NoError(t, c.DeleteTemplate(ctx, id))
+	requireCode(t, c.DeleteTemplate(ctx, id), offiaccount.CodeInvalidTemplateID)
+	list, err = c.ListTemplates(ctx)
+	require.NoError(t, err)
+	require.Len(t, list, 1)
+	assert.Equal(t, id2, list[0].TemplateID)
+}
+
+func TestTemplateLimit(t *testing.T) {
+	t.Parallel()
+	p, c := newSDK(t)
+	for i := range 24 {
+		p.AddTemplate(sdkAppID, offiaccounttest.Template{Title: fmt.Sprint("t", i)})
+	}
+	_, err := c.AddTemplate(context.Background(), "TM00001")
+	require.NoError(t, err, "the 25th fits")
+	_, err = c.AddTemplate(context.Background(), "TM00002")
+	requireCode(t, err, 45026)
+}
+
+func TestTemplateSend(t *testing.T) {
+	t.Parallel()
+	p, c := newSDK(t)
+	ctx := context.Background()
+	p.AddUser(sdkAppID, offiaccounttest.User{OpenID: "o-alice"})
+	p.AddUser(sdkAppID, offiaccounttest.User{OpenID: "o-blocked", Blacklisted: true})
+	tpl := p.AddTemplate(sdkAppID, offiaccounttest.Template{Title: "发货通知", Content: "{{thing1.DATA}}"})
+
+	msg := offiaccount.TemplateMessage{ToUser: "o-alice", TemplateID: tpl, URL: "https://shop.example/1",
+		Data: offiaccount.TemplateValues(map[string]string{"thing1": "巧克力"})}
+	first, err := c.SendTemplateMessage(ctx, msg)
+	require.NoError(t, err)
+	second, err := c.SendTemplateMessage(ctx, msg)
+	require.NoError(t, err)
+	assert.Positive(t, first)
+	assert.Greater(t, second, first, "each send gets its own msgid")
+
+	msg.ClientMsgID = "order-1"
+	third, err := c.SendTemplateMessage(ctx, msg)
+	require.NoError(t, err)
+	again, err := c.SendTemplateMessage(ctx, msg)
+	require.NoError(t, err)
+	assert.Equal(t, third, again, "one message per client_msg_id")
+
+	sent := p.SentTemplates(sdkAppID)
+	require.Len(t, sent, 3)
+	assert.Equal(t, first, sent[0].MsgID)
+	assert.Equal(t, "o-alice", sent[0].ToUser)
+	assert.Equal(t, tpl, sent[0].TemplateID)
+	assert.Equal(t, "https://shop.example/1", sent[0].URL)
+	assert.Equal(t, map[string]string{"thing1": "巧克力"}, sent[0].Data)
+	assert.Equal(t, "order-1", sent[2].ClientMsgID)
+	assert.Contains(t, string(sent[0].Raw), `"template_id":"`+tpl+`"`)
+
+	_, err = c.SendTemplateMessage(ctx, offiaccount.TemplateMessage{ToUser: "o-alice", TemplateID: "unknown"})
+	requireCode(t, err, offiaccount.CodeInvalidTemplateID)
+	_, err = c.SendTemplateMessage(ctx, offiaccount.TemplateMessage{ToUser: "o-nobody", TemplateID: tpl})
+	requireCode(t, err, 40003)
+	_, err = c.SendTemplateMessage(ctx, offiaccount.TemplateMessage{ToUser: "o-blocked", TemplateID: tpl})
+	requireCode(t, err, offiaccount.CodeTemplateUserRefused)
+	assert.Len(t, p.SentTemplates(sdkAppID), 3)
+}
