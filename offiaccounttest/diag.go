@@ -21,7 +21,8 @@ const (
 	// ClearQuotaMonthlyLimit is how many times an account may call clear_quota a month.
 	ClearQuotaMonthlyLimit = 10
 
-	maxRIDRecords = 10000 // failed calls remembered for rid/get, oldest dropped first
+	maxRIDRecords   = 10000 // failed calls remembered for rid/get, oldest dropped first
+	maxRIDBodyBytes = 2048  // bytes of a request body kept in its record
 )
 
 // defaultCallbackIPs is getcallbackip's answer until SetCallbackIPs: loopback, where the
@@ -223,6 +224,9 @@ func (p *Platform) noteLocked(appID, rid string, q url.Values, body, remote stri
 		if k != "access_token" {
 			clean[k] = v
 		}
+	}
+	if len(body) > maxRIDBodyBytes { // an upload: keep the start, not the file
+		body = body[:maxRIDBodyBytes]
 	}
 	resp, _ := json.Marshal(answer)
 	host, _, err := net.SplitHostPort(remote)

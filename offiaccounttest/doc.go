@@ -6,8 +6,15 @@
 // /cgi-bin/stable_token), the custom menu endpoints (自定义菜单, including conditional
 // menus 个性化菜单), the JS-SDK ticket endpoint and the web-authorization (网页授权)
 // endpoints with WeChat's field names, error codes and errmsg texts, rid included.
-// Every other API call has its access_token checked exactly like WeChat does:
-// 41001 when missing, 40001 when unknown or superseded, 42001 when expired.
+// It also serves, with state kept per account, the APIs every account uses next:
+// customer-service and template messages (recorded for the test to read with
+// [Platform.SentMessages] and [Platform.SentTemplates]), template management, users, tags
+// and the blacklist (seeded with [Platform.AddUser]), parametric QR codes, temporary media
+// and permanent materials (their bytes kept and streamed back), the IP lists, daily API
+// quotas with clear_quota, and the lookup of a failed call by its rid. Every call but the
+// token and web-authorization ones has its access_token checked exactly like WeChat does
+// (41001 when missing, 40001 when unknown or superseded, 42001 when expired) and counts
+// against the account's daily quota of its path (45009 past it).
 //
 // Time on the platform is a clock the test drives with [Platform.Advance] and
 // [Platform.SetNow], so token expiry and the 5-minute overlap are tested in microseconds.
