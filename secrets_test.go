@@ -236,7 +236,7 @@ func TestSecretsNotInErrors(t *testing.T) {
 	_, err := offiaccount.NewMessageCrypter(hardAppID, hardAESKey[:42]+"*")
 	require.Error(t, err)
 	assertNoSecret(t, "NewMessageCrypter error", err.Error())
-	_, err = offiaccount.NewHandler(hardToken+"!")
+	_, err = offiaccount.NewHandler(hardToken + "!")
 	require.Error(t, err)
 	assert.NotContains(t, err.Error(), hardToken)
 }
