@@ -554,10 +554,10 @@ func (h *Handler) dispatch(w http.ResponseWriter, r *http.Request, m *Message, e
 	// answer "success" just before that, so the user sees no error banner.
 	elapsed := arrived.Sub(rec.FirstSeen)
 	attempt := int((elapsed + t.AttemptTimeout/2) / t.AttemptTimeout) // 0-based
-	wait := t.AttemptTimeout
 	isLast := attempt >= t.Attempts-1
+	wait := t.AttemptTimeout + t.Margin // until WeChat has surely hung up
 	if isLast {
-		wait -= t.Margin
+		wait = t.AttemptTimeout - t.Margin
 	}
 	wait -= h.now().Sub(arrived)
 	ctx, cancel := context.WithTimeout(r.Context(), wait)

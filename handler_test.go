@@ -630,3 +630,160 @@ func TestHandlerStoreFailureFailsOpen(t *testing.T) {
 	assert.Equal(t, "echo: x", decodeWireReply(t, w.Body.Bytes()).Content)
 	assert.Contains(t, logs.String(), "store down")
 }
+
+// wechatClient behaves like WeChat: it hangs up after one attempt's timeout.
+type wechatAttempt struct {
+	body  string
+	code  int
+	err   error
+	took  time.Duration
+	start time.Time
+}
+
+func attempt(t *testing.T, srv *httptest.Server, timeout time.Duration, s *sender, doc string) wechatAttempt {
+	t.Helper()
+	r := s.post(t, doc)
+	req, err := http.NewRequest(http.MethodPost, srv.URL+"/?"+r.URL.RawQuery, r.Body)
+	require.NoError(t, err)
+	c := &http.Client{Timeout: timeout}
+	start := time.Now()
+	resp, err := c.Do(req)
+	a := wechatAttempt{err: err, start: start}
+	if err == nil {
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		a.body, a.code = string(b), resp.StatusCode
+	}
+	a.took = time.Since(start)
+	return a
+}
+
+func realClockHandler(t *testing.T, timing RetryTiming) (*Handler, *sender) {
+	t.Helper()
+	h, err := NewHandler(cbToken, WithRetryTiming(timing))
+	require.NoError(t, err)
+	s := newSender(nil)
+	s.now = time.Now().Unix()
+	return h, s
+}
+
+// A reply ready after the first attempt timed out reaches the user through
+// the second attempt, and the function runs once.
+func TestHandlerSlowReplyGoesOutThroughARetry(t *testing.T) {
+	t.Parallel()
+	timing := RetryTiming{Attempts: 3, AttemptTimeout: 500 * time.Millisecond, Margin: 150 * time.Millisecond}
+	h, s := realClockHandler(t, timing)
+	var calls atomic.Int32
+	h.HandleText(func(ctx context.Context, m *Message) (Reply, error) {
+		calls.Add(1)
+		time.Sleep(750 * time.Millisecond)
+		return TextReply{Content: "late but here"}, nil
+	})
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+
+	first := attempt(t, srv, timing.AttemptTimeout, s, textMsg(100, "slow"))
+	require.Error(t, first.err, "the first attempt times out, as WeChat's would")
+	second := attempt(t, srv, timing.AttemptTimeout, s, textMsg(100, "slow"))
+	require.NoError(t, second.err)
+	assert.Equal(t, http.StatusOK, second.code)
+	assert.Equal(t, "late but here", decodeWireReply(t, []byte(second.body)).Content)
+	assert.Equal(t, int32(1), calls.Load())
+}
+
+// When the function is still not done on the last attempt, the handler
+// answers "success" before WeChat gives up, and the function's context ends
+// when no attempt can carry the reply any more.
+func TestHandlerLastAttemptAnswersSuccessInTime(t *testing.T) {
+	t.Parallel()
+	timing := RetryTiming{Attempts: 3, AttemptTimeout: 500 * time.Millisecond, Margin: 150 * time.Millisecond}
+	h, s := realClockHandler(t, timing)
+	deadline := make(chan time.Time, 1)
+	done := make(chan struct{})
+	release := make(chan struct{})
+	h.HandleText(func(ctx context.Context, m *Message) (Reply, error) {
+		dl, _ := ctx.Deadline()
+		deadline <- dl
+		<-ctx.Done()
+		close(done)
+		<-release // a function that ignores its context
+		return TextReply{Content: "too late"}, nil
+	})
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	defer close(release) // before srv.Close, which waits for the handler
+
+	a1 := attempt(t, srv, timing.AttemptTimeout, s, textMsg(101, "stuck"))
+	a2 := attempt(t, srv, timing.AttemptTimeout, s, textMsg(101, "stuck"))
+	a3 := attempt(t, srv, timing.AttemptTimeout, s, textMsg(101, "stuck"))
+	assert.Error(t, a1.err)
+	assert.Error(t, a2.err)
+	require.NoError(t, a3.err, "the last attempt is answered before WeChat's timeout")
+	assert.Equal(t, http.StatusOK, a3.code)
+	assert.Equal(t, "success", a3.body)
+	assert.Less(t, a3.took, timing.AttemptTimeout)
+
+	dl := <-deadline
+	want := a1.start.Add(time.Duration(timing.Attempts)*timing.AttemptTimeout - timing.Margin)
+	assert.WithinDuration(t, want, dl, 100*time.Millisecond)
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the function's context never ended")
+	}
+}
+
+// A retry arriving in time for a fast function needs no waiting at all.
+func TestHandlerRetryWaitsForRunningFunction(t *testing.T) {
+	t.Parallel()
+	timing := RetryTiming{Attempts: 3, AttemptTimeout: 2 * time.Second, Margin: 500 * time.Millisecond}
+	h, s := realClockHandler(t, timing)
+	release := make(chan struct{})
+	h.HandleText(func(ctx context.Context, m *Message) (Reply, error) {
+		<-release
+		return TextReply{Content: "shared"}, nil
+	})
+	first := make(chan *httptest.ResponseRecorder)
+	go func() { first <- serve(h, s.post(t, textMsg(102, "x"))) }()
+	time.Sleep(20 * time.Millisecond)
+	second := make(chan *httptest.ResponseRecorder)
+	go func() { second <- serve(h, s.post(t, textMsg(102, "x"))) }()
+	time.Sleep(20 * time.Millisecond)
+	close(release)
+	b1, b2 := (<-first).Body.String(), (<-second).Body.String()
+	assert.Equal(t, b1, b2)
+	assert.Equal(t, "shared", decodeWireReply(t, []byte(b2)).Content)
+}
+
+// FuzzHandler: whatever the query and body, the handler answers without
+// panicking and without a 5xx.
+func FuzzHandler(f *testing.F) {
+	c, err := NewMessageCrypter(sample2AppID, sampleAESKey)
+	require.NoError(f, err)
+	plain := newSender(nil)
+	safe := newSender(c)
+	for _, doc := range []string{textMsg(1, "hi"), "<xml/>", "<!DOCTYPE x><xml/>", "", "<xml><Encrypt>abc</Encrypt></xml>"} {
+		r := plain.post(f, doc)
+		f.Add(uint8(0), r.URL.RawQuery, []byte(doc))
+		r = safe.post(f, doc)
+		b, _ := io.ReadAll(r.Body)
+		f.Add(uint8(1), r.URL.RawQuery, b)
+	}
+	f.Add(uint8(2), "signature=%zz&timestamp=1&echostr=x", []byte{})
+	f.Add(uint8(3), "encrypt_type=aes&msg_signature=&timestamp=", []byte("<xml>"))
+	h, err := NewHandler(cbToken, WithCrypter(c), WithMaxBodyBytes(4096))
+	require.NoError(f, err)
+	h.now = func() time.Time { return time.Unix(testNow, 0) }
+	h.HandleDefault(func(_ context.Context, m *Message) (Reply, error) {
+		return TextReply{Content: m.Content + string(m.Raw)}, nil
+	})
+	methods := []string{http.MethodPost, http.MethodGet, http.MethodPut, http.MethodHead}
+	f.Fuzz(func(t *testing.T, method uint8, query string, body []byte) {
+		r := httptest.NewRequest(methods[int(method)%len(methods)], "/", bytes.NewReader(body))
+		r.URL.RawQuery = query
+		w := serve(h, r)
+		if w.Code >= 500 {
+			t.Fatalf("status %d for %q %q", w.Code, query, body)
+		}
+	})
+}

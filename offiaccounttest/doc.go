@@ -14,6 +14,12 @@
 // [Platform.FailNext] injects faults (an errcode, an HTTP status, a delay, a dropped
 // connection) into the next calls of a path, and [Platform.Calls] counts the calls.
 //
-// The package does not import the SDK: any WeChat client, in any style, can be pointed at
+// The Platform speaks only HTTP and JSON: any WeChat client, in any style, can be pointed at
 // [Platform.URL] instead of https://api.weixin.qq.com.
+//
+// The other half of WeChat is a [Sender]: it plays WeChat toward a callback server (a URL or
+// an http.Handler in process), building messages and events, signing and encrypting them in
+// plaintext, compatible or safe mode, applying WeChat's 5-second timeout and three attempts,
+// and checking, decrypting and decoding the passive reply. cmd/wxsim is the same from the
+// command line.
 package offiaccounttest
