@@ -651,10 +651,10 @@ func fillCryptoCases(cases []hostileCase) {
 	}
 }
 
-// FuzzHandler sends random bodies and queries, authentic or not, to the
+// FuzzHandlerHostile sends random bodies and queries, authentic or not, to the
 // Handler in each mode: it must never panic, never answer 5xx, and never run
 // the user's function for a request that fails its checks.
-func FuzzHandler(f *testing.F) {
+func FuzzHandlerHostile(f *testing.F) {
 	env := newHostileEnv(f)
 	f.Add(uint8(0), uint8(0), "", []byte(nil))
 	f.Add(uint8(1), uint8(1), "", hostileDoc("hi"))
