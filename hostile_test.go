@@ -167,14 +167,6 @@ func sigParam(m hmode) string {
 	return "signature"
 }
 
-// resign signs the current ts/nonce again after a post-mutator changed them.
-func resign(w *wire) {
-	w.query.Set("signature", offiaccount.Signature(w.token, w.query.Get("timestamp"), w.query.Get("nonce")))
-	if w.mode.encrypted() {
-		w.query.Set("msg_signature", offiaccount.MsgSignature(w.token, w.query.Get("timestamp"), w.query.Get("nonce"), w.enc))
-	}
-}
-
 // rawSeal encrypts plain (whole AES blocks, padding included) with key the
 // way WeChat does, without any of MessageCrypter's checks, so that the
 // suite can send malformed ciphertexts.
@@ -731,4 +723,33 @@ func (w *leakWriter) Write(p []byte) (int, error) {
 		w.found.CompareAndSwap(nil, &leaked)
 	}
 	return len(p), nil
+}
+
+// A replay of a message whose function is still running, from a client that
+// stays connected past the moment WeChat would have hung up, must not get a
+// 5xx either.
+func TestHostileReplayWhileFunctionRuns(t *testing.T) {
+	t.Parallel()
+	knownBug(t, "BUG: handler.go dispatch answers 503 \"reply not ready\" when a retry's wait for a running function ends "+
+		"(case errors.Is(err, context.DeadlineExceeded)); answer with h.writeBody(w, nil) (\"success\") or a 4xx instead")
+	env := newHostileEnv(t)
+	for _, m := range allModes {
+		release := make(chan struct{})
+		h, _, seen := newModeHandler(t, m, func(ctx context.Context, _ *offiaccount.Message) (offiaccount.Reply, error) {
+			<-release
+			return offiaccount.TextReply{Content: "late"}, nil
+		}, offiaccount.WithRetryTiming(offiaccount.RetryTiming{Attempts: 3, AttemptTimeout: 100 * time.Millisecond, Margin: 20 * time.Millisecond}))
+		doc := hostileDoc("slow")
+		first := env.build(t, m, withDoc(doc), nil)
+		done := make(chan *httptest.ResponseRecorder)
+		go func() { w, _ := serveSafely(h, first); done <- w }()
+		for len(seen()) == 0 {
+			time.Sleep(time.Millisecond)
+		}
+		w, p := serveSafely(h, env.build(t, m, withDoc(doc), nil))
+		close(release)
+		<-done
+		require.Nil(t, p)
+		assert.Less(t, w.Code, 500, "%s: replay answered %d %q", m, w.Code, w.Body.String())
+	}
 }
