@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
@@ -48,6 +49,7 @@ type Handler struct {
 	logger      *slog.Logger
 	now         func() time.Time // test hook
 	maxEchoStr  int
+	allowIP     func(netip.Addr) bool // nil: every source
 	registerMu  sync.Mutex
 	raw         routes                 // as registered, guarded by registerMu
 	compiled    atomic.Pointer[routes] // raw with middleware applied, read lock-free
@@ -238,8 +240,29 @@ func WithHandlerLogger(l *slog.Logger) HandlerOption {
 	}
 }
 
+// WithSourceIPFilter accepts callbacks only from addresses that allow approves, such as
+// WeChat's published callback IPs (see [Client.WatchCallbackIPs]); others get 403 before
+// anything else is read. It checks r.RemoteAddr: behind a reverse proxy, set RemoteAddr from
+// the proxy's trusted header first, or filter at the proxy.
+func WithSourceIPFilter(allow func(netip.Addr) bool) HandlerOption {
+	return func(h *Handler) error {
+		if allow == nil {
+			return errors.New("offiaccount: WithSourceIPFilter: nil filter")
+		}
+		h.allowIP = allow
+		return nil
+	}
+}
+
 // ServeHTTP implements http.Handler.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if h.allowIP != nil {
+		ap, err := netip.ParseAddrPort(r.RemoteAddr)
+		if err != nil || !h.allowIP(ap.Addr().Unmap()) {
+			h.reject(r, w, http.StatusForbidden, "source address not allowed")
+			return
+		}
+	}
 	switch r.Method {
 	case http.MethodPost:
 		h.serveMessage(w, r)
