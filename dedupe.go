@@ -14,9 +14,9 @@ import (
 //
 //  1. Claim: the first attempt creates a pending record; every later attempt
 //     learns that the record exists and when it was created.
-//  2. Complete: when the function returns, its owner stores the response body
-//     in the record. A retry that finds a completed record sends that body
-//     again.
+//  2. Complete: when the function returns, its owner stores the reply's plain
+//     XML in the record. A retry that finds a completed record answers with
+//     that reply again, sealed afresh when the retry is encrypted.
 //  3. Wait: a retry that finds a pending record waits for Complete.
 //
 // A shared implementation (Redis, a database) lets a retry that lands on
@@ -59,7 +59,7 @@ type DedupeStore interface {
 type DedupeRecord struct {
 	FirstSeen time.Time // when the first attempt arrived
 	Done      bool      // the function has returned and Reply is final
-	Reply     []byte    // the response body; empty means "no reply"
+	Reply     []byte    // the reply's plain XML; empty means "no reply"
 }
 
 // ErrDedupeRecordNotFound is returned by DedupeStore.Wait when the key has no

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
@@ -48,6 +49,7 @@ type Handler struct {
 	logger      *slog.Logger
 	now         func() time.Time // test hook
 	maxEchoStr  int
+	allowIP     func(netip.Addr) bool // nil: every source
 	registerMu  sync.Mutex
 	raw         routes                 // as registered, guarded by registerMu
 	compiled    atomic.Pointer[routes] // raw with middleware applied, read lock-free
@@ -238,8 +240,29 @@ func WithHandlerLogger(l *slog.Logger) HandlerOption {
 	}
 }
 
+// WithSourceIPFilter accepts callbacks only from addresses that allow approves, such as
+// WeChat's published callback IPs (see [Client.WatchCallbackIPs]); others get 403 before
+// anything else is read. It checks r.RemoteAddr: behind a reverse proxy, set RemoteAddr from
+// the proxy's trusted header first, or filter at the proxy.
+func WithSourceIPFilter(allow func(netip.Addr) bool) HandlerOption {
+	return func(h *Handler) error {
+		if allow == nil {
+			return errors.New("offiaccount: WithSourceIPFilter: nil filter")
+		}
+		h.allowIP = allow
+		return nil
+	}
+}
+
 // ServeHTTP implements http.Handler.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if h.allowIP != nil {
+		ap, err := netip.ParseAddrPort(r.RemoteAddr)
+		if err != nil || !h.allowIP(ap.Addr().Unmap()) {
+			h.reject(r, w, http.StatusForbidden, "source address not allowed")
+			return
+		}
+	}
 	switch r.Method {
 	case http.MethodPost:
 		h.serveMessage(w, r)
@@ -518,7 +541,7 @@ func (h *Handler) dispatch(w http.ResponseWriter, r *http.Request, m *Message, e
 	if h.store == nil {
 		ctx, cancel := context.WithDeadline(base, arrived.Add(t.AttemptTimeout-t.Margin))
 		defer cancel()
-		h.writeBody(w, h.run(ctx, m, encrypted))
+		h.respond(r.Context(), w, h.run(ctx, m), encrypted)
 		return
 	}
 	key := dedupeKey(m)
@@ -528,7 +551,7 @@ func (h *Handler) dispatch(w http.ResponseWriter, r *http.Request, m *Message, e
 			slog.String("op", "claim"), slog.String("error", err.Error()))
 		ctx, cancel := context.WithDeadline(base, arrived.Add(t.AttemptTimeout-t.Margin))
 		defer cancel()
-		h.writeBody(w, h.run(ctx, m, encrypted))
+		h.respond(r.Context(), w, h.run(ctx, m), encrypted)
 		return
 	}
 	if created {
@@ -536,17 +559,17 @@ func (h *Handler) dispatch(w http.ResponseWriter, r *http.Request, m *Message, e
 		// any attempt until the last one gives up.
 		last := arrived.Add(time.Duration(t.Attempts)*t.AttemptTimeout - t.Margin)
 		ctx, cancel := context.WithDeadline(base, last)
-		body := h.run(ctx, m, encrypted)
+		body := h.run(ctx, m)
 		cancel()
 		if err := h.store.Complete(base, key, body, h.dedupeTTL); err != nil {
 			h.logger.LogAttrs(r.Context(), slog.LevelWarn, "offiaccount: dedupe store failed",
 				slog.String("op", "complete"), slog.String("error", err.Error()))
 		}
-		h.writeBody(w, body)
+		h.respond(r.Context(), w, body, encrypted)
 		return
 	}
 	if rec.Done {
-		h.writeBody(w, rec.Reply)
+		h.respond(r.Context(), w, rec.Reply, encrypted)
 		return
 	}
 	// A retry while the first attempt's function still runs: wait for its
@@ -565,11 +588,11 @@ func (h *Handler) dispatch(w http.ResponseWriter, r *http.Request, m *Message, e
 	cancel()
 	switch {
 	case err == nil:
-		h.writeBody(w, reply)
+		h.respond(r.Context(), w, reply, encrypted)
 	case r.Context().Err() != nil:
 		// WeChat hung up; nothing to answer.
 	case isLast || errors.Is(err, ErrDedupeRecordNotFound):
-		h.writeBody(w, nil)
+		h.respond(r.Context(), w, nil, encrypted)
 	case errors.Is(err, context.DeadlineExceeded):
 		// WeChat has given up on this attempt and will retry; a client
 		// that is still here is not WeChat.
@@ -577,7 +600,7 @@ func (h *Handler) dispatch(w http.ResponseWriter, r *http.Request, m *Message, e
 	default:
 		h.logger.LogAttrs(r.Context(), slog.LevelWarn, "offiaccount: dedupe store failed",
 			slog.String("op", "wait"), slog.String("error", err.Error()))
-		h.writeBody(w, nil)
+		h.respond(r.Context(), w, nil, encrypted)
 	}
 }
 
@@ -594,8 +617,8 @@ func (h *Handler) writeBody(w http.ResponseWriter, body []byte) {
 }
 
 // run calls the message's function, recovering panics, and returns the
-// encoded response body (nil for "success").
-func (h *Handler) run(ctx context.Context, m *Message, encrypted bool) (body []byte) {
+// reply's plain XML (nil for "success").
+func (h *Handler) run(ctx context.Context, m *Message) (body []byte) {
 	defer func() {
 		if p := recover(); p != nil {
 			h.logger.LogAttrs(ctx, slog.LevelError, "offiaccount: callback function panicked",
@@ -617,21 +640,32 @@ func (h *Handler) run(ctx context.Context, m *Message, encrypted bool) (body []b
 	bp := getBuf()
 	defer putBuf(bp)
 	plain := AppendReply((*bp)[:0], reply, m.FromUserName, m.ToUserName, h.now().Unix())
-	if !encrypted {
-		*bp = plain[:0]
-		return append([]byte(nil), plain...)
+	*bp = plain[:0]
+	return append([]byte(nil), plain...)
+}
+
+// respond writes a reply's plain XML (nil for "success"), sealed and signed when the
+// request was encrypted. Replies are kept plain in the dedupe store and sealed per answer,
+// so a replay always matches the mode of the request it answers.
+func (h *Handler) respond(ctx context.Context, w http.ResponseWriter, plain []byte, encrypted bool) {
+	if len(plain) == 0 || !encrypted {
+		h.writeBody(w, plain)
+		return
 	}
 	var tsb [20]byte
 	ts := strconv.AppendInt(tsb[:0], h.now().Unix(), 10)
 	var nonce [16]byte
 	randomNonce(&nonce)
-	sealed, err := sealReply(plain[len(plain):], h.crypter, h.token, plain, ts, nonce[:])
-	*bp = plain[:0]
+	bp := getBuf()
+	defer putBuf(bp)
+	sealed, err := sealReply((*bp)[:0], h.crypter, h.token, plain, ts, nonce[:])
 	if err != nil {
 		h.logger.LogAttrs(ctx, slog.LevelError, "offiaccount: encrypting the reply failed", slog.String("error", err.Error()))
-		return nil
+		h.writeBody(w, nil)
+		return
 	}
-	return append([]byte(nil), sealed...)
+	*bp = sealed[:0]
+	h.writeBody(w, sealed)
 }
 
 // randomNonce fills b with letters and digits.

@@ -560,12 +560,14 @@ func TestHandlerDedupeConcurrentRetries(t *testing.T) {
 	close(release)
 	wg.Wait()
 	assert.Equal(t, int32(1), calls.Load())
+	first := openReply(t, c, bodies[0])
+	assert.Equal(t, "once", first.Content)
 	for i, b := range bodies {
-		assert.Equal(t, bodies[0], b, "attempt %d gets the same reply", i)
-		assert.Equal(t, "once", openReply(t, c, b).Content)
+		// Each answer is sealed afresh (new nonce), around the very same reply.
+		assert.Equal(t, first, openReply(t, c, b), "attempt %d gets the same reply", i)
 	}
-	// A retry after the function finished gets the same bytes again.
-	assert.Equal(t, bodies[0], serve(h, s.post(t, textMsg(77, "hi"))).Body.Bytes())
+	// A retry after the function finished gets the same reply again.
+	assert.Equal(t, first, openReply(t, c, serve(h, s.post(t, textMsg(77, "hi"))).Body.Bytes()))
 	// Another message runs the function again.
 	serve(h, s.post(t, textMsg(78, "hi")))
 	assert.Equal(t, int32(2), calls.Load())
@@ -786,4 +788,22 @@ func FuzzHandler(f *testing.F) {
 			t.Fatalf("status %d for %q %q", w.Code, query, body)
 		}
 	})
+}
+
+// A replayed reply is sealed for the request it answers: a message first seen in plaintext
+// and then encrypted (a mode switch in the admin page between attempts) gets an encrypted reply.
+func TestHandlerReplayMatchesRequestMode(t *testing.T) {
+	t.Parallel()
+	c := mustCrypter(t, sample2AppID, sampleAESKey)
+	h := newTestHandler(t, WithCrypter(c))
+	var calls atomic.Int32
+	h.HandleText(func(context.Context, *Message) (Reply, error) {
+		calls.Add(1)
+		return TextReply{Content: "same"}, nil
+	})
+	plainBody := serve(h, newSender(nil).post(t, textMsg(91, "hi"))).Body.Bytes()
+	assert.Equal(t, "same", decodeWireReply(t, plainBody).Content)
+	sealedBody := serve(h, newSender(c).post(t, textMsg(91, "hi"))).Body.Bytes()
+	assert.Equal(t, "same", openReply(t, c, sealedBody).Content)
+	assert.Equal(t, int32(1), calls.Load())
 }
