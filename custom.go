@@ -386,7 +386,7 @@ func customFromReply(openID string, r Reply) (CustomMessage, bool) {
 	case VideoReply:
 		return CustomVideo(openID, CustomVideoContent{MediaID: r.MediaID, Title: r.Title, Description: r.Description}), true
 	case MusicReply:
-		return CustomMusic(openID, CustomMusicContent{Title: r.Title, Description: r.Description, MusicURL: r.MusicURL, HQMusicURL: r.HQMusicURL, ThumbMediaID: r.ThumbMediaID}), true
+		return CustomMusic(openID, CustomMusicContent(r)), true
 	case NewsReply:
 		if len(r.Articles) == 0 {
 			return CustomMessage{}, false
