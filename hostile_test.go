@@ -566,8 +566,15 @@ func TestHostileRequests(t *testing.T) {
 				assert.Equal(t, want.status, last.Code, "body %q; log:\n%s", last.Body.String(), logs.String())
 				assert.Len(t, seen(), want.calls, "times the user's function ran")
 				if tc.sameBody {
+					// Encrypted answers are sealed afresh each time: compare what they carry.
+					open := func(b string) string {
+						if m.encrypted() && strings.Contains(b, "<Encrypt>") {
+							return string(openReply(t, []byte(b)))
+						}
+						return b
+					}
 					for _, b := range bodies[1:] {
-						assert.Equal(t, bodies[0], b, "a replay gets the first answer")
+						assert.Equal(t, open(bodies[0]), open(b), "a replay gets the first answer")
 					}
 					assert.NotEqual(t, "success", bodies[0])
 				}
