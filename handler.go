@@ -254,6 +254,33 @@ func WithSourceIPFilter(allow func(netip.Addr) bool) HandlerOption {
 	}
 }
 
+// String keeps the Token and EncodingAESKey out of fmt output: only the AppID and the mode
+// are shown.
+func (h *Handler) String() string {
+	mode := "plaintext"
+	appID := ""
+	if h.crypter != nil {
+		mode, appID = "aes", h.crypter.AppID()
+		if h.safeOnly {
+			mode = "aes-only"
+		}
+	}
+	return "offiaccount.Handler{AppID: " + appID + ", Mode: " + mode + ", Token: [REDACTED]}"
+}
+
+// GoString is String, for %#v.
+func (h *Handler) GoString() string { return h.String() }
+
+// LogValue keeps the Token and EncodingAESKey out of structured logs.
+func (h *Handler) LogValue() slog.Value {
+	appID := ""
+	if h.crypter != nil {
+		appID = h.crypter.AppID()
+	}
+	return slog.GroupValue(slog.String("appid", appID), slog.Bool("aes", h.crypter != nil),
+		slog.String("token", "[REDACTED]"))
+}
+
 // ServeHTTP implements http.Handler.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if h.allowIP != nil {
@@ -507,14 +534,18 @@ func (h *Handler) open(q callbackQuery, body []byte) (plain []byte, code int, re
 	return plain, 0, ""
 }
 
-// dedupeKey identifies a message across WeChat's retries: MsgId for
-// messages, sender, time and event (and MsgID, which job-finish events
+// dedupeKey identifies a message across WeChat's retries: sender and MsgId
+// for messages; sender, time and event (and MsgID, which job-finish events
 // carry) for events. The account id keeps accounts sharing a store apart.
 func dedupeKey(m *Message) string {
 	var stack [160]byte
 	b := append(stack[:0], m.ToUserName...)
 	if m.MsgType != MsgTypeEvent && m.MsgID != 0 {
+		// The sender too: a caller who guesses MsgIds cannot fetch another
+		// user's stored reply.
 		b = append(b, "|m|"...)
+		b = append(b, m.FromUserName...)
+		b = append(b, '|')
 		b = strconv.AppendInt(b, m.MsgID, 10)
 		return string(b)
 	}
@@ -594,9 +625,9 @@ func (h *Handler) dispatch(w http.ResponseWriter, r *http.Request, m *Message, e
 	case isLast || errors.Is(err, ErrDedupeRecordNotFound):
 		h.respond(r.Context(), w, nil, encrypted)
 	case errors.Is(err, context.DeadlineExceeded):
-		// WeChat has given up on this attempt and will retry; a client
-		// that is still here is not WeChat.
-		http.Error(w, "reply not ready", http.StatusServiceUnavailable)
+		// WeChat has given up on this attempt and will retry; a client that
+		// is still here is not WeChat. It gets "no reply", never a 5xx.
+		h.respond(r.Context(), w, nil, encrypted)
 	default:
 		h.logger.LogAttrs(r.Context(), slog.LevelWarn, "offiaccount: dedupe store failed",
 			slog.String("op", "wait"), slog.String("error", err.Error()))

@@ -737,8 +737,6 @@ func (w *leakWriter) Write(p []byte) (int, error) {
 // 5xx either.
 func TestHostileReplayWhileFunctionRuns(t *testing.T) {
 	t.Parallel()
-	knownBug(t, "BUG: handler.go dispatch answers 503 \"reply not ready\" when a retry's wait for a running function ends "+
-		"(case errors.Is(err, context.DeadlineExceeded)); answer with h.writeBody(w, nil) (\"success\") or a 4xx instead")
 	env := newHostileEnv(t)
 	for _, m := range allModes {
 		release := make(chan struct{})
