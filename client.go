@@ -115,6 +115,10 @@ func (c *Client) String() string {
 	return "offiaccount.Client{AppID: " + c.appID + ", AppSecret: [REDACTED]}"
 }
 
+// GoString keeps the AppSecret and the cached tokens out of %#v, which would otherwise print
+// every field.
+func (c *Client) GoString() string { return c.String() }
+
 // LogValue keeps the AppSecret out of structured logs.
 func (c *Client) LogValue() slog.Value {
 	return slog.GroupValue(slog.String("appid", c.appID), slog.String("appsecret", "[REDACTED]"))

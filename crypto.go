@@ -93,6 +93,9 @@ func (m *MessageCrypter) String() string {
 	return "MessageCrypter{AppID: " + m.appID + ", EncodingAESKey: [REDACTED]}"
 }
 
+// GoString keeps keys out of %#v, which would otherwise print the IV: half of the AES key.
+func (m *MessageCrypter) GoString() string { return m.String() }
+
 // Encrypt seals msg with a fresh random prefix and returns the base64 text that goes in an
 // <Encrypt> element.
 func (m *MessageCrypter) Encrypt(msg []byte) (string, error) {

@@ -329,3 +329,78 @@ func (c *Client) SetTyping(ctx context.Context, openID string, typing bool) erro
 	}{openID, cmd}
 	return c.postJSON(ctx, path, nil, &in, nil)
 }
+
+// DeliverLate wraps a callback function so that its reply reaches the user even when it is
+// ready too late for a passive reply: when fn returns after its context's deadline (WeChat has
+// stopped waiting and the Handler has answered "success"), the reply is sent as a
+// customer-service message (客服消息) instead, with a context detached from the callback and
+// bounded by DefaultHTTPTimeout. Replies with no customer-service equivalent (transfer to
+// customer service) are dropped then. A send failure is returned, so the Handler logs it.
+//
+// Use it for slow work such as calls to other services:
+//
+//	h.HandleText(client.DeliverLate(answerWithSearch))
+func (c *Client) DeliverLate(fn HandlerFunc) HandlerFunc {
+	return func(ctx context.Context, m *Message) (Reply, error) {
+		r, err := fn(ctx, m)
+		if err != nil || r == nil || ctx.Err() == nil {
+			return r, err
+		}
+		cm, ok := customFromReply(m.FromUserName, r)
+		if !ok {
+			return nil, nil
+		}
+		sendCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), DefaultHTTPTimeout)
+		defer cancel()
+		if err := c.SendCustomMessage(sendCtx, cm); err != nil {
+			return nil, fmt.Errorf("offiaccount: delivering a late reply: %w", err)
+		}
+		return nil, nil
+	}
+}
+
+// customFromReply turns a passive reply into the customer-service message that carries the
+// same content.
+func customFromReply(openID string, r Reply) (CustomMessage, bool) {
+	switch p := r.(type) { // pointers to the reply types are Replies too
+	case *TextReply:
+		r = derefReply(p)
+	case *ImageReply:
+		r = derefReply(p)
+	case *VoiceReply:
+		r = derefReply(p)
+	case *VideoReply:
+		r = derefReply(p)
+	case *MusicReply:
+		r = derefReply(p)
+	case *NewsReply:
+		r = derefReply(p)
+	}
+	switch r := r.(type) {
+	case TextReply:
+		return CustomText(openID, r.Content), true
+	case ImageReply:
+		return CustomImage(openID, r.MediaID), true
+	case VoiceReply:
+		return CustomVoice(openID, r.MediaID), true
+	case VideoReply:
+		return CustomVideo(openID, CustomVideoContent{MediaID: r.MediaID, Title: r.Title, Description: r.Description}), true
+	case MusicReply:
+		return CustomMusic(openID, CustomMusicContent(r)), true
+	case NewsReply:
+		if len(r.Articles) == 0 {
+			return CustomMessage{}, false
+		}
+		a := r.Articles[0]
+		return CustomNews(openID, CustomArticle{Title: a.Title, Description: a.Description, URL: a.URL, PicURL: a.PicURL}), true
+	}
+	return CustomMessage{}, false
+}
+
+// derefReply returns *p as a Reply, or nil for a nil pointer.
+func derefReply[T Reply](p *T) Reply {
+	if p == nil {
+		return nil
+	}
+	return *p
+}

@@ -3,8 +3,11 @@ package offiaccount
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net/netip"
 	"strings"
+	"sync/atomic"
+	"time"
 )
 
 // Diagnostics (运维/排障): the IP addresses of WeChat's servers, API quotas, and the details
@@ -48,6 +51,43 @@ func (c *Client) CallbackIPSet(ctx context.Context) (*IPSet, error) {
 		return nil, err
 	}
 	return NewIPSet(list)
+}
+
+// WatchCallbackIPs fetches WeChat's callback IP list now, then again every interval until
+// ctx ends, and returns a filter for [WithSourceIPFilter] that checks against the latest list.
+// A failed refresh keeps the previous list in force and is logged at Warn. The first fetch
+// must succeed: its error is returned and nothing keeps running.
+func (c *Client) WatchCallbackIPs(ctx context.Context, interval time.Duration) (func(netip.Addr) bool, error) {
+	if interval <= 0 {
+		return nil, fmt.Errorf("%w: WatchCallbackIPs: interval must be positive", ErrInvalidRequest)
+	}
+	first, err := c.CallbackIPSet(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var cur atomic.Pointer[IPSet]
+	cur.Store(first)
+	go func() {
+		t := time.NewTicker(interval)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+			set, err := c.CallbackIPSet(ctx)
+			if err != nil {
+				if ctx.Err() == nil {
+					c.logger.LogAttrs(ctx, slog.LevelWarn, "offiaccount: refreshing callback IPs failed; keeping the previous list",
+						slog.String("error", err.Error()))
+				}
+				continue
+			}
+			cur.Store(set)
+		}
+	}()
+	return func(addr netip.Addr) bool { return cur.Load().Contains(addr) }, nil
 }
 
 // APIDomainIPs returns the addresses behind api.weixin.qq.com (get_api_domain_ip), for

@@ -3,11 +3,10 @@ package offiaccount
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"log/slog"
-	"math/rand/v2"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
@@ -48,6 +47,7 @@ type Handler struct {
 	logger      *slog.Logger
 	now         func() time.Time // test hook
 	maxEchoStr  int
+	allowIP     func(netip.Addr) bool // nil: every source
 	registerMu  sync.Mutex
 	raw         routes                 // as registered, guarded by registerMu
 	compiled    atomic.Pointer[routes] // raw with middleware applied, read lock-free
@@ -238,8 +238,56 @@ func WithHandlerLogger(l *slog.Logger) HandlerOption {
 	}
 }
 
+// WithSourceIPFilter accepts callbacks only from addresses that allow approves, such as
+// WeChat's published callback IPs (see [Client.WatchCallbackIPs]); others get 403 before
+// anything else is read. It checks r.RemoteAddr: behind a reverse proxy, set RemoteAddr from
+// the proxy's trusted header first, or filter at the proxy.
+func WithSourceIPFilter(allow func(netip.Addr) bool) HandlerOption {
+	return func(h *Handler) error {
+		if allow == nil {
+			return errors.New("offiaccount: WithSourceIPFilter: nil filter")
+		}
+		h.allowIP = allow
+		return nil
+	}
+}
+
+// String keeps the Token and EncodingAESKey out of fmt output: only the AppID and the mode
+// are shown.
+func (h *Handler) String() string {
+	mode := "plaintext"
+	appID := ""
+	if h.crypter != nil {
+		mode, appID = "aes", h.crypter.AppID()
+		if h.safeOnly {
+			mode = "aes-only"
+		}
+	}
+	return "offiaccount.Handler{AppID: " + appID + ", Mode: " + mode + ", Token: [REDACTED]}"
+}
+
+// GoString is String, for %#v.
+func (h *Handler) GoString() string { return h.String() }
+
+// LogValue keeps the Token and EncodingAESKey out of structured logs.
+func (h *Handler) LogValue() slog.Value {
+	appID := ""
+	if h.crypter != nil {
+		appID = h.crypter.AppID()
+	}
+	return slog.GroupValue(slog.String("appid", appID), slog.Bool("aes", h.crypter != nil),
+		slog.String("token", "[REDACTED]"))
+}
+
 // ServeHTTP implements http.Handler.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if h.allowIP != nil {
+		ap, err := netip.ParseAddrPort(r.RemoteAddr)
+		if err != nil || !h.allowIP(ap.Addr().Unmap()) {
+			h.reject(r, w, http.StatusForbidden, "source address not allowed")
+			return
+		}
+	}
 	switch r.Method {
 	case http.MethodPost:
 		h.serveMessage(w, r)
@@ -482,173 +530,4 @@ func (h *Handler) open(q callbackQuery, body []byte) (plain []byte, code int, re
 		return nil, http.StatusBadRequest, "undecryptable Encrypt"
 	}
 	return plain, 0, ""
-}
-
-// dedupeKey identifies a message across WeChat's retries: MsgId for
-// messages, sender, time and event (and MsgID, which job-finish events
-// carry) for events. The account id keeps accounts sharing a store apart.
-func dedupeKey(m *Message) string {
-	var stack [160]byte
-	b := append(stack[:0], m.ToUserName...)
-	if m.MsgType != MsgTypeEvent && m.MsgID != 0 {
-		b = append(b, "|m|"...)
-		b = strconv.AppendInt(b, m.MsgID, 10)
-		return string(b)
-	}
-	b = append(b, "|e|"...)
-	b = append(b, m.FromUserName...)
-	b = append(b, '|')
-	b = strconv.AppendInt(b, m.CreateTime, 10)
-	b = append(b, '|')
-	b = append(b, m.MsgType...)
-	b = append(b, '|')
-	b = append(b, m.Event...)
-	if m.MsgID != 0 {
-		b = append(b, '|')
-		b = strconv.AppendInt(b, m.MsgID, 10)
-	}
-	return string(b)
-}
-
-// dispatch runs the message's function once across WeChat's retries and
-// writes the reply.
-func (h *Handler) dispatch(w http.ResponseWriter, r *http.Request, m *Message, encrypted bool, arrived time.Time) {
-	t := h.timing
-	base := context.WithoutCancel(r.Context())
-	if h.store == nil {
-		ctx, cancel := context.WithDeadline(base, arrived.Add(t.AttemptTimeout-t.Margin))
-		defer cancel()
-		h.respond(r.Context(), w, h.run(ctx, m), encrypted)
-		return
-	}
-	key := dedupeKey(m)
-	rec, created, err := h.store.Claim(r.Context(), key, arrived, h.dedupeTTL)
-	if err != nil {
-		h.logger.LogAttrs(r.Context(), slog.LevelWarn, "offiaccount: dedupe store failed; handling without dedupe",
-			slog.String("op", "claim"), slog.String("error", err.Error()))
-		ctx, cancel := context.WithDeadline(base, arrived.Add(t.AttemptTimeout-t.Margin))
-		defer cancel()
-		h.respond(r.Context(), w, h.run(ctx, m), encrypted)
-		return
-	}
-	if created {
-		// The first attempt runs the function. Its reply can go out through
-		// any attempt until the last one gives up.
-		last := arrived.Add(time.Duration(t.Attempts)*t.AttemptTimeout - t.Margin)
-		ctx, cancel := context.WithDeadline(base, last)
-		body := h.run(ctx, m)
-		cancel()
-		if err := h.store.Complete(base, key, body, h.dedupeTTL); err != nil {
-			h.logger.LogAttrs(r.Context(), slog.LevelWarn, "offiaccount: dedupe store failed",
-				slog.String("op", "complete"), slog.String("error", err.Error()))
-		}
-		h.respond(r.Context(), w, body, encrypted)
-		return
-	}
-	if rec.Done {
-		h.respond(r.Context(), w, rec.Reply, encrypted)
-		return
-	}
-	// A retry while the first attempt's function still runs: wait for its
-	// reply until WeChat gives up on this attempt. On the last attempt,
-	// answer "success" just before that, so the user sees no error banner.
-	elapsed := arrived.Sub(rec.FirstSeen)
-	attempt := int((elapsed + t.AttemptTimeout/2) / t.AttemptTimeout) // 0-based
-	isLast := attempt >= t.Attempts-1
-	wait := t.AttemptTimeout + t.Margin // until WeChat has surely hung up
-	if isLast {
-		wait = t.AttemptTimeout - t.Margin
-	}
-	wait -= h.now().Sub(arrived)
-	ctx, cancel := context.WithTimeout(r.Context(), wait)
-	reply, err := h.store.Wait(ctx, key)
-	cancel()
-	switch {
-	case err == nil:
-		h.respond(r.Context(), w, reply, encrypted)
-	case r.Context().Err() != nil:
-		// WeChat hung up; nothing to answer.
-	case isLast || errors.Is(err, ErrDedupeRecordNotFound):
-		h.respond(r.Context(), w, nil, encrypted)
-	case errors.Is(err, context.DeadlineExceeded):
-		// WeChat has given up on this attempt and will retry; a client
-		// that is still here is not WeChat.
-		http.Error(w, "reply not ready", http.StatusServiceUnavailable)
-	default:
-		h.logger.LogAttrs(r.Context(), slog.LevelWarn, "offiaccount: dedupe store failed",
-			slog.String("op", "wait"), slog.String("error", err.Error()))
-		h.respond(r.Context(), w, nil, encrypted)
-	}
-}
-
-// writeBody writes a response body; empty means "success".
-func (h *Handler) writeBody(w http.ResponseWriter, body []byte) {
-	hdr := w.Header()
-	if len(body) == 0 {
-		hdr.Set("Content-Type", "text/plain; charset=utf-8")
-		io.WriteString(w, "success")
-		return
-	}
-	hdr.Set("Content-Type", "application/xml; charset=utf-8")
-	w.Write(body)
-}
-
-// run calls the message's function, recovering panics, and returns the
-// reply's plain XML (nil for "success").
-func (h *Handler) run(ctx context.Context, m *Message) (body []byte) {
-	defer func() {
-		if p := recover(); p != nil {
-			h.logger.LogAttrs(ctx, slog.LevelError, "offiaccount: callback function panicked",
-				slog.String("msg_type", string(m.MsgType)), slog.String("event", string(m.Event)),
-				slog.String("panic", fmt.Sprint(p)))
-			body = nil
-		}
-	}()
-	reply, err := h.Dispatch(ctx, m)
-	if err != nil {
-		h.logger.LogAttrs(ctx, slog.LevelError, "offiaccount: callback function failed",
-			slog.String("msg_type", string(m.MsgType)), slog.String("event", string(m.Event)),
-			slog.String("error", err.Error()))
-		return nil
-	}
-	if reply == nil {
-		return nil
-	}
-	bp := getBuf()
-	defer putBuf(bp)
-	plain := AppendReply((*bp)[:0], reply, m.FromUserName, m.ToUserName, h.now().Unix())
-	*bp = plain[:0]
-	return append([]byte(nil), plain...)
-}
-
-// respond writes a reply's plain XML (nil for "success"), sealed and signed when the
-// request was encrypted. Replies are kept plain in the dedupe store and sealed per answer,
-// so a replay always matches the mode of the request it answers.
-func (h *Handler) respond(ctx context.Context, w http.ResponseWriter, plain []byte, encrypted bool) {
-	if len(plain) == 0 || !encrypted {
-		h.writeBody(w, plain)
-		return
-	}
-	var tsb [20]byte
-	ts := strconv.AppendInt(tsb[:0], h.now().Unix(), 10)
-	var nonce [16]byte
-	randomNonce(&nonce)
-	bp := getBuf()
-	defer putBuf(bp)
-	sealed, err := sealReply((*bp)[:0], h.crypter, h.token, plain, ts, nonce[:])
-	if err != nil {
-		h.logger.LogAttrs(ctx, slog.LevelError, "offiaccount: encrypting the reply failed", slog.String("error", err.Error()))
-		h.writeBody(w, nil)
-		return
-	}
-	*bp = sealed[:0]
-	h.writeBody(w, sealed)
-}
-
-// randomNonce fills b with letters and digits.
-func randomNonce(b *[16]byte) {
-	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
-	for i := range b {
-		b[i] = alphabet[rand.IntN(len(alphabet))]
-	}
 }

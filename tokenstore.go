@@ -2,6 +2,8 @@ package offiaccount
 
 import (
 	"context"
+	"log/slog"
+	"strconv"
 	"sync"
 	"time"
 )
@@ -152,3 +154,18 @@ func (m *MemoryStore) Unlock(_ context.Context, key, owner string) error {
 	}
 	return nil
 }
+
+// String keeps the cached credentials out of fmt output: it tells only how many entries the
+// store holds.
+func (m *MemoryStore) String() string {
+	m.mu.Lock()
+	n := len(m.values)
+	m.mu.Unlock()
+	return "offiaccount.MemoryStore{" + strconv.Itoa(n) + " values, [REDACTED]}"
+}
+
+// GoString is String, for %#v.
+func (m *MemoryStore) GoString() string { return m.String() }
+
+// LogValue keeps the cached credentials out of structured logs.
+func (m *MemoryStore) LogValue() slog.Value { return slog.StringValue(m.String()) }

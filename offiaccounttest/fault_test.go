@@ -191,3 +191,31 @@ func TestCloseReleasesDelayedCalls(t *testing.T) {
 		t.Fatal("client still waiting after Close")
 	}
 }
+
+func TestFaultBody(t *testing.T) {
+	t.Parallel()
+	p := newTestPlatform(t)
+	q := url.Values{"grant_type": {"client_credential"}, "appid": {testAppID}, "secret": {testSecret}}
+	p.FailNext("/cgi-bin/token", 1, Fault{Body: `{"access_token":"tru`})
+	p.FailNext("/cgi-bin/token", 1, Fault{HTTPStatus: http.StatusBadGateway, Body: "<html>bad gateway</html>"})
+
+	raw := func() (int, string, string) {
+		resp, err := p.Client().Get(p.URL() + "/cgi-bin/token?" + q.Encode())
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		b, err := io.ReadAll(resp.Body)
+		require.NoError(t, err)
+		return resp.StatusCode, resp.Header.Get("Content-Type"), string(b)
+	}
+	status, ctype, body := raw()
+	assert.Equal(t, http.StatusOK, status)
+	assert.Equal(t, `{"access_token":"tru`, body, "the body goes out byte for byte")
+	assert.Equal(t, "application/json; encoding=utf-8", ctype)
+
+	status, _, body = raw()
+	assert.Equal(t, http.StatusBadGateway, status)
+	assert.Equal(t, "<html>bad gateway</html>", body, "Body replaces the status text")
+
+	assert.Equal(t, 0, get(t, p, "/cgi-bin/token", q).code(), "faults are used up")
+	assert.Equal(t, 1, p.TokenFetches(testAppID), "a faulted call issues no token")
+}

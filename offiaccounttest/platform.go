@@ -193,15 +193,19 @@ func (p *Platform) Advance(d time.Duration) {
 }
 
 // Fault describes how one call fails. Delay applies first (in real time, since it exists
-// to trip the client's own timeouts), then the first of Drop, HTTPStatus, Errcode that is
-// set. A Fault with only a Delay slows the call down and then answers it normally.
+// to trip the client's own timeouts), then the first of Drop, HTTPStatus, Body, Errcode that
+// is set. A Fault with only a Delay slows the call down and then answers it normally.
 type Fault struct {
 	// Errcode answers {"errcode":Errcode,"errmsg":Errmsg} with HTTP 200, as WeChat does.
 	Errcode int
 	// Errmsg goes with Errcode; empty means WeChat's text for well-known codes.
 	Errmsg string
-	// HTTPStatus answers with this status and a short text body (e.g. 502 from a proxy).
+	// HTTPStatus answers with this status and a short text body (e.g. 502 from a proxy), or
+	// with Body when it is set.
 	HTTPStatus int
+	// Body answers HTTP 200 with exactly these bytes as JSON: malformed or truncated JSON,
+	// an answer without the expected fields, an HTML error page behind a 200.
+	Body string
 	// Delay holds the answer back; the wait ends early if the client goes away.
 	Delay time.Duration
 	// Drop closes the connection without any answer.
@@ -321,7 +325,15 @@ func (p *Platform) applyFault(w http.ResponseWriter, r *http.Request, f Fault) b
 	case f.HTTPStatus != 0:
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		w.WriteHeader(f.HTTPStatus)
-		fmt.Fprintf(w, "%d %s\n", f.HTTPStatus, http.StatusText(f.HTTPStatus))
+		if f.Body != "" {
+			io.WriteString(w, f.Body)
+		} else {
+			fmt.Fprintf(w, "%d %s\n", f.HTTPStatus, http.StatusText(f.HTTPStatus))
+		}
+		return true
+	case f.Body != "":
+		w.Header().Set("Content-Type", "application/json; encoding=utf-8")
+		io.WriteString(w, f.Body)
 		return true
 	case f.Errcode != 0:
 		msg := f.Errmsg
