@@ -134,14 +134,23 @@ func (c *Client) postJSON(ctx context.Context, path string, query url.Values, in
 	return c.callWithToken(ctx, http.MethodPost, path, query, in, out)
 }
 
-// callWithToken adds the access_token and, when WeChat says the token is no longer valid,
-// drops it from the cache, fetches one again and repeats the call exactly once. That repeat
-// is safe for every API: WeChat rejected the request before acting on it.
+// callWithToken calls a JSON API with the account's access_token (see withToken).
 func (c *Client) callWithToken(ctx context.Context, method, path string, query url.Values, in, out any) error {
 	body, err := encodeBody(in)
 	if err != nil {
 		return fmt.Errorf("offiaccount: %s: encoding request: %w", path, err)
 	}
+	return c.withToken(ctx, path, query, nil, func(q url.Values) error {
+		return c.do(ctx, method, path, q, body, out)
+	})
+}
+
+// withToken runs send with query plus the account's access_token. When WeChat answers that
+// the token is no longer valid, it drops the token from the cache and runs send exactly once
+// more with a fresh one: WeChat rejected the first request before acting on it, so the repeat
+// is safe for every API. rewind, when not nil, prepares a streamed body for the repeat and
+// reports whether it could; when it cannot, the first error is returned.
+func (c *Client) withToken(ctx context.Context, path string, query url.Values, rewind func() bool, send func(q url.Values) error) error {
 	for attempt := 0; ; attempt++ {
 		tok, err := c.AccessToken(ctx)
 		if err != nil {
@@ -152,15 +161,17 @@ func (c *Client) callWithToken(ctx context.Context, method, path string, query u
 			q[k] = v
 		}
 		q.Set("access_token", tok)
-		err = c.do(ctx, method, path, q, body, out)
+		err = send(q)
 		var apiErr *APIError
-		if attempt == 0 && errors.As(err, &apiErr) && isTokenErrcode(apiErr.Code) {
-			c.logger.LogAttrs(ctx, slog.LevelInfo, "offiaccount: access_token rejected, refreshing",
-				slog.String("path", path), slog.Int("errcode", apiErr.Code))
-			c.invalidateToken(ctx, tok)
-			continue
+		if attempt > 0 || !errors.As(err, &apiErr) || !isTokenErrcode(apiErr.Code) {
+			return err
 		}
-		return err
+		c.invalidateToken(ctx, tok)
+		if rewind != nil && !rewind() {
+			return err
+		}
+		c.logger.LogAttrs(ctx, slog.LevelInfo, "offiaccount: access_token rejected, refreshing",
+			slog.String("path", path), slog.Int("errcode", apiErr.Code))
 	}
 }
 

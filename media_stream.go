@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"mime"
 	"mime/multipart"
 	"net/http"
@@ -52,32 +51,16 @@ func (c *Client) upload(ctx context.Context, path string, query url.Values, f up
 	if size > f.maxBytes {
 		return invalidf(path, "file of %d bytes, at most %d allowed", size, f.maxBytes)
 	}
-	for attempt := 0; ; attempt++ {
-		tok, err := c.AccessToken(ctx)
-		if err != nil {
-			return err
+	rewind := func() bool {
+		if seeker == nil {
+			return false
 		}
-		q := make(url.Values, len(query)+1)
-		for k, v := range query {
-			q[k] = v
-		}
-		q.Set("access_token", tok)
-		err = c.uploadOnce(ctx, path, q, f, size, out)
-		var apiErr *APIError
-		if attempt == 0 && errors.As(err, &apiErr) && isTokenErrcode(apiErr.Code) {
-			c.invalidateToken(ctx, tok)
-			if seeker == nil {
-				return err
-			}
-			if _, serr := seeker.Seek(start, io.SeekStart); serr != nil {
-				return err
-			}
-			c.logger.LogAttrs(ctx, slog.LevelInfo, "offiaccount: access_token rejected, refreshing",
-				slog.String("path", path), slog.Int("errcode", apiErr.Code))
-			continue
-		}
-		return err
+		_, err := seeker.Seek(start, io.SeekStart)
+		return err == nil
 	}
+	return c.withToken(ctx, path, query, rewind, func(q url.Values) error {
+		return c.uploadOnce(ctx, path, q, f, size, out)
+	})
 }
 
 // measure returns the bytes left in r, or -1 when unknown, and r as a seeker with its
@@ -278,24 +261,13 @@ func (c *Client) download(ctx context.Context, method, path string, query url.Va
 	if err != nil {
 		return nil, fmt.Errorf("offiaccount: %s: encoding request: %w", path, err)
 	}
-	for attempt := 0; ; attempt++ {
-		tok, err := c.AccessToken(ctx)
-		if err != nil {
-			return nil, err
-		}
-		q := make(url.Values, len(query)+1)
-		for k, v := range query {
-			q[k] = v
-		}
-		q.Set("access_token", tok)
-		m, err := c.downloadOnce(ctx, method, path, q, body)
-		var apiErr *APIError
-		if attempt == 0 && errors.As(err, &apiErr) && isTokenErrcode(apiErr.Code) {
-			c.invalidateToken(ctx, tok)
-			continue
-		}
-		return m, err
-	}
+	var m *Media
+	err = c.withToken(ctx, path, query, nil, func(q url.Values) error {
+		var err error
+		m, err = c.downloadOnce(ctx, method, path, q, body)
+		return err
+	})
+	return m, err
 }
 
 func (c *Client) downloadOnce(ctx context.Context, method, path string, q url.Values, body []byte) (*Media, error) {
