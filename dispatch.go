@@ -12,6 +12,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 )
 
@@ -51,7 +52,7 @@ func (h *Handler) dispatch(w http.ResponseWriter, r *http.Request, m *Message, e
 	t := h.timing
 	base := context.WithoutCancel(r.Context())
 	if h.store == nil {
-		ctx, cancel := context.WithDeadline(base, arrived.Add(t.AttemptTimeout-t.Margin))
+		ctx, cancel := withLazyDeadline(base, arrived.Add(t.AttemptTimeout-t.Margin))
 		defer cancel()
 		h.respond(r.Context(), w, h.run(ctx, m), encrypted)
 		return
@@ -61,7 +62,7 @@ func (h *Handler) dispatch(w http.ResponseWriter, r *http.Request, m *Message, e
 	if err != nil {
 		h.logger.LogAttrs(r.Context(), slog.LevelWarn, "offiaccount: dedupe store failed; handling without dedupe",
 			slog.String("op", "claim"), slog.String("error", err.Error()))
-		ctx, cancel := context.WithDeadline(base, arrived.Add(t.AttemptTimeout-t.Margin))
+		ctx, cancel := withLazyDeadline(base, arrived.Add(t.AttemptTimeout-t.Margin))
 		defer cancel()
 		h.respond(r.Context(), w, h.run(ctx, m), encrypted)
 		return
@@ -70,7 +71,7 @@ func (h *Handler) dispatch(w http.ResponseWriter, r *http.Request, m *Message, e
 		// The first attempt runs the function. Its reply can go out through
 		// any attempt until the last one gives up.
 		last := arrived.Add(time.Duration(t.Attempts)*t.AttemptTimeout - t.Margin)
-		ctx, cancel := context.WithDeadline(base, last)
+		ctx, cancel := withLazyDeadline(base, last)
 		body := h.run(ctx, m)
 		cancel()
 		if err := h.store.Complete(base, key, body, h.dedupeTTL); err != nil {
@@ -186,4 +187,77 @@ func randomNonce(b *[16]byte) {
 	for i := range b {
 		b[i] = alphabet[rand.IntN(len(alphabet))]
 	}
+}
+
+// lazyDeadline is a context with a deadline whose timer starts only when Done is first
+// called. Most callback functions never wait on their context, and a timer per message was
+// the largest single cost of the plaintext path. Err reports the deadline whether or not
+// Done was called.
+type lazyDeadline struct {
+	context.Context // the parent, for Value; never cancelled (context.WithoutCancel)
+
+	deadline time.Time
+	mu       sync.Mutex
+	done     chan struct{} // made by the first Done
+	timer    *time.Timer
+	err      error
+}
+
+// withLazyDeadline returns a child of parent, which must never be cancelled, that ends at
+// deadline or when cancel is called.
+func withLazyDeadline(parent context.Context, deadline time.Time) (context.Context, context.CancelFunc) {
+	c := &lazyDeadline{Context: parent, deadline: deadline}
+	return c, func() { c.end(context.Canceled) }
+}
+
+func (c *lazyDeadline) Deadline() (time.Time, bool) { return c.deadline, true }
+
+func (c *lazyDeadline) Done() <-chan struct{} {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.done == nil {
+		c.done = make(chan struct{})
+		if c.err == nil {
+			if d := time.Until(c.deadline); d > 0 {
+				c.timer = time.AfterFunc(d, func() { c.end(context.DeadlineExceeded) })
+				return c.done
+			}
+			c.err = context.DeadlineExceeded
+		}
+		close(c.done)
+	}
+	return c.done
+}
+
+func (c *lazyDeadline) Err() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.err == nil && !time.Now().Before(c.deadline) {
+		c.endLocked(context.DeadlineExceeded)
+	}
+	return c.err
+}
+
+func (c *lazyDeadline) end(err error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.endLocked(err)
+}
+
+func (c *lazyDeadline) endLocked(err error) {
+	if c.err != nil {
+		return
+	}
+	c.err = err
+	if c.timer != nil {
+		c.timer.Stop()
+	}
+	if c.done != nil {
+		close(c.done)
+	}
+}
+
+// String names the context for debugging, as the context package's own types do.
+func (c *lazyDeadline) String() string {
+	return "offiaccount.callbackContext(" + c.deadline.String() + ")"
 }

@@ -351,7 +351,7 @@ func parseCallbackQuery(raw string) (q callbackQuery, ok bool) {
 }
 
 // checkTimestamp reports whether ts is a unix time within the window.
-func (h *Handler) checkTimestamp(ts string) bool {
+func (h *Handler) checkTimestamp(ts string, now time.Time) bool {
 	if ts == "" {
 		return false
 	}
@@ -362,7 +362,7 @@ func (h *Handler) checkTimestamp(ts string) bool {
 	if h.window == 0 {
 		return true
 	}
-	d := h.now().Unix() - t
+	d := now.Unix() - t
 	w := int64(h.window / time.Second)
 	return -w <= d && d <= w
 }
@@ -377,7 +377,7 @@ func (h *Handler) serveVerify(w http.ResponseWriter, r *http.Request) {
 		h.reject(r, w, http.StatusBadRequest, "missing echostr")
 	case len(q.echostr) > h.maxEchoStr:
 		h.reject(r, w, http.StatusBadRequest, "echostr too long")
-	case !h.checkTimestamp(q.timestamp):
+	case !h.checkTimestamp(q.timestamp, h.now()):
 		h.reject(r, w, http.StatusForbidden, "timestamp missing or out of window")
 	case !CheckSignature(q.signature, h.token, q.timestamp, q.nonce):
 		h.reject(r, w, http.StatusForbidden, "invalid signature")
@@ -430,7 +430,7 @@ func (h *Handler) serveMessage(w http.ResponseWriter, r *http.Request) {
 		h.reject(r, w, http.StatusBadRequest, "malformed query")
 		return
 	}
-	if !h.checkTimestamp(q.timestamp) {
+	if !h.checkTimestamp(q.timestamp, arrived) {
 		h.reject(r, w, http.StatusForbidden, "timestamp missing or out of window")
 		return
 	}
