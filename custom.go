@@ -2,15 +2,9 @@ package offiaccount
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"unicode/utf8"
 )
-
-// ErrInvalidRequest is matched (errors.Is) by every error that rejects the arguments of an
-// API call before anything is sent: an empty openid, too many users in a batch, a message
-// without its body, a QR scene out of range, a file too large for its media type, …
-var ErrInvalidRequest = errors.New("offiaccount: invalid request")
 
 // invalidf returns an error wrapping ErrInvalidRequest that names the API path.
 func invalidf(path, format string, args ...any) error {

@@ -2,7 +2,6 @@ package offiaccount
 
 import (
 	"context"
-	"errors"
 	"sync"
 	"time"
 )
@@ -61,10 +60,6 @@ type DedupeRecord struct {
 	Done      bool      // the function has returned and Reply is final
 	Reply     []byte    // the reply's plain XML; empty means "no reply"
 }
-
-// ErrDedupeRecordNotFound is returned by DedupeStore.Wait when the key has no
-// record.
-var ErrDedupeRecordNotFound = errors.New("offiaccount: dedupe record not found")
 
 // DefaultDedupeEntries bounds a MemoryDedupeStore created with a size of 0:
 // a minute of 1,500 messages a second.

@@ -38,6 +38,47 @@ var (
 	// ErrIPNotWhitelisted matches API error 40164: the caller's IP is not in the account's
 	// IP whitelist (IP白名单).
 	ErrIPNotWhitelisted = errors.New("offiaccount: caller IP not in whitelist")
+
+	// ErrInvalidRequest is matched (errors.Is) by every error that rejects the arguments of an
+	// API call before anything is sent: an empty openid, too many users in a batch, a message
+	// without its body, a QR scene out of range, a file too large for its media type, …
+	ErrInvalidRequest = errors.New("offiaccount: invalid request")
+
+	// ErrDedupeRecordNotFound is returned by DedupeStore.Wait when the key has no
+	// record.
+	ErrDedupeRecordNotFound = errors.New("offiaccount: dedupe record not found")
+
+	// ErrInvalidPageURL is returned for a page URL that cannot be signed for wx.config: not an
+	// absolute http(s) URL with a host, too long, or holding control characters.
+	ErrInvalidPageURL = errors.New("offiaccount: invalid page URL")
+
+	// ErrInvalidMenu is matched (errors.Is) by every error that rejects a menu before it is sent:
+	// *MenuError values from validation and decoding errors from ParseMenuJSON.
+	ErrInvalidMenu = errors.New("offiaccount: invalid menu")
+
+	// ErrMalformedMessage reports a callback body that is not a well-formed
+	// WeChat message. Errors returned by ParseMessage wrap it.
+	ErrMalformedMessage = errors.New("offiaccount: malformed message")
+
+	// Sentinels of web authorization (网页授权). The first three match the *APIError they
+	// wrap by errcode.
+
+	// ErrOAuthCodeInvalid matches errcodes 40029, 40163, 41008 and 42003: the code is wrong,
+	// used or expired. Send the user through AuthCodeURL again.
+	ErrOAuthCodeInvalid = errors.New("offiaccount: oauth code invalid, used or expired")
+	// ErrRefreshTokenInvalid matches errcodes 40030, 42002 and 42007 from a refresh: the
+	// user must authorize again.
+	ErrRefreshTokenInvalid = errors.New("offiaccount: refresh_token invalid or expired")
+	// ErrUserTokenInvalid matches errcodes 40001, 40014, 42001 and 42007 from /sns/auth and
+	// /sns/userinfo: the user's web token (not the account's) is invalid or expired;
+	// RefreshUserToken gets a new one.
+	ErrUserTokenInvalid = errors.New("offiaccount: user web token invalid or expired")
+
+	// ErrOAuthState: the redirect's state is missing or differs from the stored one (a
+	// forged or replayed redirect).
+	ErrOAuthState = errors.New("offiaccount: oauth state mismatch")
+	// ErrOAuthDenied: the redirect carries no code; the user refused to authorize.
+	ErrOAuthDenied = errors.New("offiaccount: user did not authorize")
 )
 
 // WeChat errcodes that callers commonly branch on. More codes live beside the APIs that

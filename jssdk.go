@@ -20,10 +20,6 @@ import (
 //
 // WeChat docs: https://developers.weixin.qq.com/doc/offiaccount/OA_Web_Apps/JS-SDK.html
 
-// ErrInvalidPageURL is returned for a page URL that cannot be signed for wx.config: not an
-// absolute http(s) URL with a host, too long, or holding control characters.
-var ErrInvalidPageURL = errors.New("offiaccount: invalid page URL")
-
 // TicketType names a JS-SDK ticket kind, the `type` of /cgi-bin/ticket/getticket.
 type TicketType string
 

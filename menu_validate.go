@@ -3,7 +3,6 @@ package offiaccount
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/url"
@@ -12,10 +11,6 @@ import (
 	"strings"
 	"unicode/utf8"
 )
-
-// ErrInvalidMenu is matched (errors.Is) by every error that rejects a menu before it is sent:
-// *MenuError values from validation and decoding errors from ParseMenuJSON.
-var ErrInvalidMenu = errors.New("offiaccount: invalid menu")
 
 // Custom-menu limits WeChat enforces, checked locally by Menu.Validate.
 const (

@@ -1,7 +1,6 @@
 package offiaccount
 
 import (
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -148,10 +147,6 @@ type SendLocationInfo struct {
 	Label     string
 	Poiname   string // POI name, may be empty
 }
-
-// ErrMalformedMessage reports a callback body that is not a well-formed
-// WeChat message. Errors returned by ParseMessage wrap it.
-var ErrMalformedMessage = errors.New("offiaccount: malformed message")
 
 // qrScenePrefix prefixes the EventKey of a subscribe event sent through a
 // parametric QR code.

@@ -58,26 +58,6 @@ const (
 	CodeScopeUnauthorized   = 48001 // api unauthorized, such as userinfo with snsapi_base
 )
 
-// Sentinels of web authorization. The first three match the *APIError they wrap by errcode.
-var (
-	// ErrOAuthCodeInvalid matches errcodes 40029, 40163, 41008 and 42003: the code is wrong,
-	// used or expired. Send the user through AuthCodeURL again.
-	ErrOAuthCodeInvalid = errors.New("offiaccount: oauth code invalid, used or expired")
-	// ErrRefreshTokenInvalid matches errcodes 40030, 42002 and 42007 from a refresh: the
-	// user must authorize again.
-	ErrRefreshTokenInvalid = errors.New("offiaccount: refresh_token invalid or expired")
-	// ErrUserTokenInvalid matches errcodes 40001, 40014, 42001 and 42007 from /sns/auth and
-	// /sns/userinfo: the user's web token (not the account's) is invalid or expired;
-	// RefreshUserToken gets a new one.
-	ErrUserTokenInvalid = errors.New("offiaccount: user web token invalid or expired")
-
-	// ErrOAuthState: the redirect's state is missing or differs from the stored one (a
-	// forged or replayed redirect).
-	ErrOAuthState = errors.New("offiaccount: oauth state mismatch")
-	// ErrOAuthDenied: the redirect carries no code; the user refused to authorize.
-	ErrOAuthDenied = errors.New("offiaccount: user did not authorize")
-)
-
 const (
 	authorizeEndpoint = "https://open.weixin.qq.com/connect/oauth2/authorize"
 	maxOAuthStateLen  = 128 // WeChat's limit on state
