@@ -5,13 +5,25 @@
 //
 //   - Pure functions: [Signature], [CheckSignature], [MsgSignature], [JSSDKSignature],
 //     [CardSignature] and the safe-mode (AES) [MessageCrypter]. Bytes in, errors out; no I/O.
-//   - [Client]: the WeChat API for one account (AppID), with the access_token cached,
-//     refreshed before it expires and shared by every goroutine. Every method takes a
-//     context.Context and returns an *[APIError] for WeChat's errcodes.
+//   - [Client]: the WeChat API for one account (AppID), with the access_token and JS-SDK
+//     tickets cached, refreshed before they expire and shared by every goroutine and, through
+//     a [TokenStore], by every process of the account. Every method takes a context.Context
+//     and returns an *[APIError] for WeChat's errcodes. API groups: custom menus
+//     ([Client.CreateMenu]), JS-SDK ([Client.JSConfig]), web authorization
+//     ([Client.AuthCodeURL]), customer-service messages ([Client.SendCustomMessage]),
+//     template messages ([Client.SendTemplateMessage]), users and tags
+//     ([Client.GetUserInfo]), parametric QR codes ([Client.CreateQRCode]), media
+//     ([Client.UploadMedia]) and diagnostics ([Client.CallbackIPs]).
 //   - The callback [Handler]: a plain http.Handler that verifies WeChat's signatures,
-//     decrypts, decodes typed messages and events, routes them to your functions and sends
-//     their passive replies.
+//     decrypts, decodes typed messages and events, routes them to your functions, answers
+//     WeChat's retries with the first reply, and sends passive replies.
 //
 // Nothing in the package is global: two Clients for two accounts never interfere, and no
-// secret (AppSecret, EncodingAESKey, access_token) is ever written to an error or a log.
+// secret (AppSecret, EncodingAESKey, access_token, tickets) is ever written to an error or a
+// log.
+//
+// Package [github.com/wxgo/offiaccount/offiaccounttest] is a fake WeChat platform and a
+// sender that plays WeChat toward a callback, for tests with no account and no network; the
+// separate module github.com/wxgo/offiaccount/redisstore shares tokens and retry records
+// between servers through Redis.
 package offiaccount
