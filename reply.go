@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"strconv"
-	"strings"
 	"unicode/utf8"
 )
 
@@ -210,11 +209,10 @@ func AppendCDATA(dst []byte, s string) []byte {
 		c := s[i]
 		if c < utf8.RuneSelf {
 			switch {
-			case c == ']' && strings.HasPrefix(s[i:], "]]>"):
-				// End the section between the brackets and the '>'.
-				dst = append(dst, "]]]]><![CDATA[>"...)
-				i += 3
-				continue
+			case c == '>' && bytes.HasSuffix(dst, []byte("]]")):
+				// End the section between the brackets and the '>'. The test is on the
+				// output, so brackets brought together by a dropped character count too.
+				dst = append(dst, "]]><![CDATA[>"...)
 			case c < 0x20 && c != '\t' && c != '\n' && c != '\r':
 				// forbidden in XML 1.0: drop
 			default:
