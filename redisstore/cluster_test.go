@@ -30,8 +30,8 @@ func TestCluster(t *testing.T) {
 		return err == nil && strings.Contains(info, "cluster_state:ok")
 	}, 10*time.Second, 20*time.Millisecond, "the one-node cluster never became ready")
 
-	var rdb redis.UniversalClient = redis.NewUniversalClient(&redis.UniversalOptions{
-		Addrs: []string{s.Addr()}, IsClusterMode: true, DialTimeout: time.Second,
+	var rdb redis.UniversalClient = redis.NewClusterClient(&redis.ClusterOptions{
+		Addrs: []string{s.Addr()}, DialTimeout: time.Second,
 	})
 	t.Cleanup(func() { rdb.Close() })
 	_, isCluster := rdb.(*redis.ClusterClient)

@@ -30,7 +30,7 @@ func newConfig(opts []Option) config {
 		opt(&c)
 	}
 	if c.logger == nil {
-		c.logger = slog.New(slog.DiscardHandler)
+		c.logger = slog.New(discardHandler{})
 	}
 	return c
 }
@@ -62,3 +62,11 @@ func (c *config) bound(ctx context.Context) (context.Context, context.CancelFunc
 	}
 	return context.WithTimeout(ctx, c.timeout)
 }
+
+// discardHandler drops every record (slog.DiscardHandler needs Go 1.24).
+type discardHandler struct{}
+
+func (discardHandler) Enabled(context.Context, slog.Level) bool  { return false }
+func (discardHandler) Handle(context.Context, slog.Record) error { return nil }
+func (d discardHandler) WithAttrs([]slog.Attr) slog.Handler      { return d }
+func (d discardHandler) WithGroup(string) slog.Handler           { return d }
