@@ -11,7 +11,6 @@ import (
 	"net/http/httptest"
 	"runtime"
 	"sort"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -619,24 +618,6 @@ func TestRefreshFailureServesStillValidToken(t *testing.T) {
 	require.ErrorIs(t, err, ErrBusy)
 }
 
-// lockedBuffer collects log output from many goroutines.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // failingStore is a store that is down.
 type failingStore struct{ calls atomic.Int64 }
 
@@ -667,7 +648,7 @@ func TestStoreDownFallsBackToFetching(t *testing.T) {
 	t.Parallel()
 	f := newFakeWeChat(t)
 	store := &failingStore{}
-	logs := &lockedBuffer{}
+	logs := &syncBuffer{}
 	c := f.client(t, WithTokenStore(store), WithLogger(slog.New(slog.NewTextHandler(logs, nil))))
 	ctx := context.Background()
 	seen := hammer(t, 50, func(int) (string, error) { return c.AccessToken(ctx) })
