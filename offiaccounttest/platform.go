@@ -61,6 +61,12 @@ type Platform struct {
 	callbackIPs   []string             // getcallbackip's answer
 	rids          ridLog               // failed calls, for /cgi-bin/openapi/rid/get
 
+	// Events the platform generates and pushes to a callback (push.go).
+	eventSender *Sender
+	pending     []pendingEvent
+	pushed      []PushedEvent
+	eventSeq    int
+
 	closing   chan struct{} // closed by Close: ends pending Delay faults
 	closeOnce sync.Once
 }
@@ -178,18 +184,22 @@ func (p *Platform) Now() time.Time {
 	return p.now
 }
 
-// SetNow sets the fake clock. Tokens, tickets, codes and daily quotas follow it.
+// SetNow sets the fake clock. Tokens, tickets, codes and daily quotas follow it, and
+// generated events that became due are pushed before it returns (see
+// [Platform.SetEventSender]).
 func (p *Platform) SetNow(t time.Time) {
 	p.mu.Lock()
-	defer p.mu.Unlock()
 	p.now = t
+	p.mu.Unlock()
+	p.flushEvents()
 }
 
-// Advance moves the fake clock forward by d.
+// Advance moves the fake clock forward by d, pushing the events that became due.
 func (p *Platform) Advance(d time.Duration) {
 	p.mu.Lock()
-	defer p.mu.Unlock()
 	p.now = p.now.Add(d)
+	p.mu.Unlock()
+	p.flushEvents()
 }
 
 // Fault describes how one call fails. Delay applies first (in real time, since it exists
