@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/jarcoal/httpmock"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -210,4 +211,27 @@ func TestDraftSwitch(t *testing.T) {
 	open, err = c2.SwitchDraft(context.Background())
 	require.NoError(t, err)
 	assert.True(t, open)
+}
+
+// Images inside an article's content go through UploadArticleImage: jpg or png, at most
+// 1 MB, refused before anything is sent.
+func TestUploadArticleImageLimits(t *testing.T) {
+	t.Parallel()
+	c, mt := newMockClient(t)
+	ctx := context.Background()
+	_, err := c.UploadArticleImage(ctx, "chart.gif", strings.NewReader("gif"))
+	assert.ErrorIs(t, err, ErrInvalidRequest)
+	assert.ErrorContains(t, err, ".jpg .jpeg .png")
+	_, err = c.UploadArticleImage(ctx, "chart.png", strings.NewReader(strings.Repeat("x", MaxArticleImageBytes+1)))
+	assert.ErrorIs(t, err, ErrInvalidRequest)
+	assert.ErrorContains(t, err, "at most 1048576")
+	noCalls(t, mt)
+
+	mt.RegisterResponder(http.MethodPost, testAPI+"/cgi-bin/media/uploadimg",
+		func(req *http.Request) (*http.Response, error) {
+			return httpmock.NewStringResponse(200, `{"url":"http://mmbiz.qpic.cn/mmbiz/chart/0"}`), nil
+		})
+	url, err := c.UploadArticleImage(ctx, "chart.PNG", strings.NewReader(strings.Repeat("x", MaxArticleImageBytes)))
+	require.NoError(t, err)
+	assert.Equal(t, "http://mmbiz.qpic.cn/mmbiz/chart/0", url)
 }
