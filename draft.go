@@ -388,3 +388,36 @@ func (c *Client) draftSwitch(ctx context.Context, q url.Values) (bool, error) {
 	}
 	return out.IsOpen == 1, nil
 }
+
+// EachDraft calls fn with every page of the draft box (MaxDraftListCount drafts a page,
+// newest first) until the box ends, fn returns an error, or ctx is done. Drafts added or
+// deleted during the walk shift the pages, as WeChat pages by offset.
+func (c *Client) EachDraft(ctx context.Context, noContent bool, fn func(drafts []DraftItem) error) error {
+	return eachPage(func(offset int) (int, int, error) {
+		page, err := c.ListDrafts(ctx, offset, MaxDraftListCount, noContent)
+		if err != nil {
+			return 0, 0, err
+		}
+		if len(page.Item) > 0 {
+			if err := fn(page.Item); err != nil {
+				return 0, 0, err
+			}
+		}
+		return len(page.Item), page.TotalCount, nil
+	})
+}
+
+// eachPage walks offset pages: page fetches the page at offset and reports its length and
+// the total; the walk ends on an empty page or at the total.
+func eachPage(page func(offset int) (n, total int, err error)) error {
+	for offset := 0; ; {
+		n, total, err := page(offset)
+		if err != nil {
+			return err
+		}
+		offset += n
+		if n == 0 || offset >= total {
+			return nil
+		}
+	}
+}

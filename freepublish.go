@@ -269,3 +269,21 @@ func (c *Client) ListPublishedArticles(ctx context.Context, offset, count int, n
 	}
 	return &out, nil
 }
+
+// EachPublishedArticle calls fn with every page of the account's published messages
+// (MaxDraftListCount a page, newest first) until the list ends, fn returns an error, or ctx
+// is done.
+func (c *Client) EachPublishedArticle(ctx context.Context, noContent bool, fn func(items []PublishedItem) error) error {
+	return eachPage(func(offset int) (int, int, error) {
+		page, err := c.ListPublishedArticles(ctx, offset, MaxDraftListCount, noContent)
+		if err != nil {
+			return 0, 0, err
+		}
+		if len(page.Item) > 0 {
+			if err := fn(page.Item); err != nil {
+				return 0, 0, err
+			}
+		}
+		return len(page.Item), page.TotalCount, nil
+	})
+}

@@ -3,6 +3,7 @@ package offiaccounttest_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"strings"
 	"testing"
 
@@ -173,4 +174,55 @@ func TestDraftSwitchOnFake(t *testing.T) {
 	open, err = c.CheckDraftSwitch(ctx)
 	require.NoError(t, err)
 	assert.True(t, open)
+}
+
+func TestEachDraftAndPublishedArticle(t *testing.T) {
+	t.Parallel()
+	p, c := newSDK(t)
+	ctx := context.Background()
+	thumb := addThumb(t, c)
+	var ids []string
+	for i := 0; i < 45; i++ {
+		id, err := c.AddDraft(ctx, article(thumb, "草稿"))
+		require.NoError(t, err)
+		ids = append(ids, id)
+	}
+	var pages []int
+	var seen []string
+	require.NoError(t, c.EachDraft(ctx, true, func(drafts []offiaccount.DraftItem) error {
+		pages = append(pages, len(drafts))
+		for _, d := range drafts {
+			seen = append(seen, d.MediaID)
+		}
+		return nil
+	}))
+	assert.Equal(t, []int{20, 20, 5}, pages)
+	require.Len(t, seen, 45)
+	assert.Equal(t, ids[44], seen[0], "newest first")
+	assert.Equal(t, ids[0], seen[44])
+
+	stop := errors.New("stop")
+	calls := 0
+	err := c.EachDraft(ctx, true, func([]offiaccount.DraftItem) error { calls++; return stop })
+	assert.ErrorIs(t, err, stop)
+	assert.Equal(t, 1, calls)
+
+	for _, id := range ids[:3] {
+		_, err := c.SubmitPublish(ctx, id)
+		require.NoError(t, err)
+	}
+	p.Advance(offiaccounttest.PublishDelay)
+	var published []string
+	require.NoError(t, c.EachPublishedArticle(ctx, false, func(items []offiaccount.PublishedItem) error {
+		for _, it := range items {
+			published = append(published, it.ArticleID)
+		}
+		return nil
+	}))
+	assert.ElementsMatch(t, p.PublishedArticleIDs(sdkAppID), published)
+	assert.Len(t, published, 3)
+
+	// An empty list calls fn never.
+	_, c2 := newSDK(t)
+	require.NoError(t, c2.EachDraft(ctx, false, func([]offiaccount.DraftItem) error { t.Fatal("called"); return nil }))
 }
