@@ -79,6 +79,20 @@ var (
 	ErrOAuthState = errors.New("offiaccount: oauth state mismatch")
 	// ErrOAuthDenied: the redirect carries no code; the user refused to authorize.
 	ErrOAuthDenied = errors.New("offiaccount: user did not authorize")
+
+	// Sentinels of publishing (发布能力), matched by *PublishError (PublishJob.Err).
+
+	// ErrPublishFailed matches every publish job that did not end published, or whose
+	// articles were removed afterwards (publish_status 2 to 6).
+	ErrPublishFailed = errors.New("offiaccount: publish failed")
+	// ErrPublishOriginalCheckFailed matches publish_status 2: the originality check (原创校验)
+	// failed.
+	ErrPublishOriginalCheckFailed = errors.New("offiaccount: publish failed the originality check")
+	// ErrPublishAuditFailed matches publish_status 4: WeChat's audit (平台审核) refused it.
+	ErrPublishAuditFailed = errors.New("offiaccount: publish refused by the platform audit")
+	// ErrPublishRemoved matches publish_status 5 and 6: published, then deleted by the
+	// account or banned by WeChat.
+	ErrPublishRemoved = errors.New("offiaccount: published articles deleted or banned")
 )
 
 // WeChat errcodes that callers commonly branch on. More codes live beside the APIs that

@@ -55,6 +55,11 @@ const (
 	EventLocationSelect   EventType = "location_select"    // 地理位置选择器
 	EventTemplateSendDone EventType = "TEMPLATESENDJOBFINISH"
 	EventMassSendDone     EventType = "MASSSENDJOBFINISH"
+
+	EventPublishJobFinish   EventType = "PUBLISHJOBFINISH"           // publish job done (发布结果): PublishEventInfo
+	EventSubscribeMsgPopup  EventType = "subscribe_msg_popup_event"  // user answered a subscribe popup: SubscribeMsgList
+	EventSubscribeMsgChange EventType = "subscribe_msg_change_event" // user rejected notifications later: SubscribeMsgList
+	EventSubscribeMsgSent   EventType = "subscribe_msg_sent_event"   // subscribe notification delivery: SubscribeMsgList
 )
 
 // Message is one message or event pushed by WeChat, decoded from its XML.
@@ -62,7 +67,7 @@ const (
 // Fields are named after WeChat's elements (Location_X becomes LocationX,
 // PicUrl becomes PicURL, MsgId and MsgID become MsgID). A field WeChat did not
 // send is the zero value. Elements this type does not know reach the user
-// through Field and Raw, so new message and event types never get lost.
+// through Field, Element and Raw, so new message and event types never get lost.
 type Message struct {
 	ToUserName   string  // the account's original id (gh_…)
 	FromUserName string  // the sender's OpenID
@@ -112,6 +117,13 @@ type Message struct {
 	FilterCount int
 	SentCount   int
 	ErrorCount  int
+
+	// Nested elements of newer events (events.go); nil unless the event carries them.
+	// Read any other nested element with Element and Elements.
+	PublishEventInfo     *PublishJob           // PUBLISHJOBFINISH
+	SubscribeMsgList     []SubscribeMsgItem    // List items of the subscribe_msg_* events
+	CopyrightCheckResult *CopyrightCheckResult // MASSSENDJOBFINISH
+	ArticleURLResult     *ArticleURLResult     // MASSSENDJOBFINISH: ArticleUrlResult
 
 	// Raw is the XML document as WeChat sent it (decrypted in safe mode).
 	// Decode elements this type lacks with Field, or with encoding/xml into
@@ -290,6 +302,14 @@ func (m *Message) fill(nodes []xmlNode) error {
 			err = m.fillSendPicsInfo(nodes, i)
 		case "SendLocationInfo":
 			err = m.fillSendLocationInfo(nodes, i)
+		case "PublishEventInfo":
+			err = m.fillPublishEventInfo(nodes, i)
+		case "SubscribeMsgPopupEvent", "SubscribeMsgChangeEvent", "SubscribeMsgSentEvent":
+			err = m.fillSubscribeMsgList(nodes, i)
+		case "CopyrightCheckResult":
+			err = m.fillCopyrightCheckResult(nodes, i)
+		case "ArticleUrlResult":
+			err = m.fillArticleURLResult(nodes, i)
 		}
 		if err != nil {
 			return err

@@ -100,6 +100,8 @@ func TestParseMessageEveryType(t *testing.T) {
 		{"masssendjobfinish.xml", with(common(MsgTypeEvent), func(m *Message) {
 			m.Event, m.MsgID, m.Status = EventMassSendDone, 1988, "sendsuccess"
 			m.TotalCount, m.FilterCount, m.SentCount, m.ErrorCount = 100, 80, 75, 5
+			m.CopyrightCheckResult = &CopyrightCheckResult{CheckState: 1}
+			m.ArticleURLResult = &ArticleURLResult{Count: 1, ResultList: []ArticleURLItem{{ArticleIdx: 1, ArticleURL: "https://mp.weixin.qq.com/s/abc"}}}
 		})},
 	}
 	for _, tc := range tests {

@@ -259,6 +259,22 @@ func errText(code int) string {
 		return "could not use this cgi_path, no permission"
 	case codeInvalidKeywordName:
 		return "invalid keyword name"
+	case codeInvalidDraftIndex:
+		return "invalid index value"
+	case codeContentSizeLimit:
+		return "content size out of limit"
+	case codeTitleSizeLimit:
+		return "title size out of limit"
+	case codeDigestSizeLimit:
+		return "description size out of limit"
+	case codeSourceURLSizeLimit:
+		return "url size out of limit"
+	case codeAuthorSizeLimit:
+		return "author size out of limit"
+	case codeDraftCheckFailed:
+		return "draft has not passed publish check"
+	case codeInvalidArticleID:
+		return "invalid article id"
 	}
 	return "system error"
 }

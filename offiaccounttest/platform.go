@@ -95,6 +95,8 @@ type account struct {
 	qrcodes  []QRCode     // qrcode.go
 	media    mediaState   // media.go, material.go
 	quota    quotaState   // diag.go
+
+	publish *publishState // draft.go, freepublish.go; made on first use
 }
 
 func newAccount(appID, secret string) *account {

@@ -9,6 +9,9 @@ func accountAPIRoute(path string) (route, bool) {
 	var fn func(p *Platform, r *request) (any, int)
 	post := true
 	var maxBody int64
+	if r, ok := publishRoute(path); ok { // draft.go, freepublish.go
+		return r, true
+	}
 	switch path {
 	// custom.go
 	case "/cgi-bin/message/custom/send":

@@ -1,7 +1,7 @@
 // Command demo shows the whole SDK working on one machine, with no WeChat account and no
 // network: a fake WeChat platform (offiaccounttest), an example bot built on the SDK's
 // callback Handler, an API Client pointed at the platform, and a simulated user talking to
-// the bot in all three message modes. It prints every exchange and exits non-zero if any
+// the bot in all three message modes, and an article published through the draft box. It prints every exchange and exits non-zero if any
 // step does not check out.
 package main
 
@@ -53,6 +53,7 @@ func run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	published := handlePublishJobs(bot) // publish.go
 	mux := http.NewServeMux()
 	mux.Handle("/wechat", bot)
 	botSrv := httptest.NewServer(mux)
@@ -65,6 +66,9 @@ func run(ctx context.Context) error {
 		return err
 	}
 	if err := apiSteps(ctx, client, platform); err != nil {
+		return err
+	}
+	if err := publishSteps(ctx, client, platform, botSrv.URL+"/wechat", published); err != nil {
 		return err
 	}
 	for i, mode := range []offiaccounttest.Mode{offiaccounttest.ModePlaintext, offiaccounttest.ModeCompatible, offiaccounttest.ModeSafe} {
