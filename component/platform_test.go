@@ -309,3 +309,33 @@ func TestAuthorizerClientArguments(t *testing.T) {
 	_, err = c.AccessToken(context.Background())
 	assert.True(t, errors.Is(err, ErrNotAuthorized))
 }
+
+func TestWebAuthorizationOnBehalf(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.start(t)
+	ctx := context.Background()
+	const acct = "wxauthorizer0000004"
+	_, err := e.fake.AuthorizeAccount(testAppID, acct)
+	require.NoError(t, err)
+	u, err := e.platform.AuthCodeURL(acct, "https://a.example/cb", offiaccount.ScopeBase, "st8")
+	require.NoError(t, err)
+	assert.Equal(t, "https://open.weixin.qq.com/connect/oauth2/authorize?appid="+acct+
+		"&redirect_uri=https%3A%2F%2Fa.example%2Fcb&response_type=code&scope=snsapi_base&state=st8&component_appid="+testAppID+"#wechat_redirect", u)
+	_, err = e.platform.AuthCodeURL(acct, "https://a.example/cb", "snsapi_x", "s")
+	assert.ErrorIs(t, err, ErrInvalidRequest)
+	_, err = e.platform.AuthCodeURL(acct, "https://a.example/cb", offiaccount.ScopeBase, "bad state!")
+	assert.ErrorIs(t, err, ErrInvalidRequest)
+
+	code := e.fake.IssueAuthCode(acct, "openid-1", "snsapi_base")
+	tok, err := e.platform.ExchangeCode(ctx, acct, code)
+	require.NoError(t, err)
+	assert.Equal(t, "openid-1", tok.OpenID)
+	_, err = e.platform.ExchangeCode(ctx, acct, code)
+	var apiErr *offiaccount.APIError
+	require.ErrorAs(t, err, &apiErr, "a code works once")
+	tok2, err := e.platform.RefreshUserToken(ctx, acct, tok)
+	require.NoError(t, err)
+	assert.Equal(t, "openid-1", tok2.OpenID)
+	assert.NotEqual(t, tok.AccessToken, tok2.AccessToken)
+}

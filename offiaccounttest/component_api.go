@@ -29,6 +29,8 @@ func componentRoute(path string) (route, bool) {
 		fn = (*Platform).handleSetOption
 	case "/sns/oauth2/component/access_token":
 		return route{fn: (*Platform).handleComponentOAuth}, true
+	case "/sns/oauth2/component/refresh_token":
+		return route{fn: (*Platform).handleComponentOAuthRefresh}, true
 	default:
 		return route{}, false
 	}
@@ -283,18 +285,9 @@ func (p *Platform) handleSetOption(r *request) (any, int) {
 // behalf of an authorized account, with the component's token instead of the account's
 // secret.
 func (p *Platform) handleComponentOAuth(r *request) (any, int) {
-	tok := p.componentsLocked().tokens[r.get("component_access_token")]
-	if tok == nil || !tok.usable(p.now) {
-		return nil, codeInvalidCredential
-	}
-	c := p.comp.byAppID[tok.appID]
-	if r.get("component_appid") != c.appID {
-		return nil, codeInvalidAppID
-	}
-	appID := r.get("appid")
-	acct := p.accounts[appID]
-	if acct == nil || c.auths[appID] == nil {
-		return p.compErr(codeComponentNotAuthorized), 0
+	appID, acct, fail := p.componentSNSLocked(r)
+	if fail != nil {
+		return fail, 0
 	}
 	if r.get("grant_type") != "authorization_code" {
 		return nil, codeInvalidGrantType
@@ -312,4 +305,40 @@ func (p *Platform) handleComponentOAuth(r *request) (any, int) {
 	refresh := randomString(72)
 	p.refreshTokens[refresh] = &webToken{appID: appID, openID: code.openID, scope: code.scope, expires: p.now.Add(RefreshTokenLifetime)}
 	return p.oauthAnswerLocked(acct, code.openID, code.scope, refresh), 0
+}
+
+// componentSNSLocked checks the component token, component_appid and the authorization of
+// appid on the /sns/oauth2/component/ endpoints.
+func (p *Platform) componentSNSLocked(r *request) (string, *account, any) {
+	tok := p.componentsLocked().tokens[r.get("component_access_token")]
+	if tok == nil || !tok.usable(p.now) {
+		return "", nil, p.errorBodyLocked(codeInvalidCredential)
+	}
+	c := p.comp.byAppID[tok.appID]
+	if r.get("component_appid") != c.appID {
+		return "", nil, p.errorBodyLocked(codeInvalidAppID)
+	}
+	appID := r.get("appid")
+	acct := p.accounts[appID]
+	if acct == nil || c.auths[appID] == nil {
+		return "", nil, p.compErr(codeComponentNotAuthorized)
+	}
+	return appID, acct, nil
+}
+
+// handleComponentOAuthRefresh is GET /sns/oauth2/component/refresh_token.
+func (p *Platform) handleComponentOAuthRefresh(r *request) (any, int) {
+	appID, acct, fail := p.componentSNSLocked(r)
+	if fail != nil {
+		return fail, 0
+	}
+	if r.get("grant_type") != "refresh_token" {
+		return nil, codeInvalidGrantType
+	}
+	refresh := r.get("refresh_token")
+	rt := p.refreshTokens[refresh]
+	if rt == nil || rt.appID != appID || !p.now.Before(rt.expires) {
+		return nil, codeInvalidRefreshToken
+	}
+	return p.oauthAnswerLocked(acct, rt.openID, rt.scope, refresh), 0
 }
