@@ -119,4 +119,3 @@ func (p *Platform) RefreshUserToken(ctx context.Context, authorizerAppID string,
 	}
 	return nt, nil
 }
-

@@ -21,7 +21,10 @@ func TestNewPlatformValidates(t *testing.T) {
 		"short token": func() error { _, err := NewPlatform(testAppID, "s", "ab", testAESKey); return err },
 		"bad key":     func() error { _, err := NewPlatform(testAppID, "s", testToken, "short"); return err },
 		"nil option":  func() error { _, err := NewPlatform(testAppID, "s", testToken, testAESKey, nil); return err },
-		"bad base":    func() error { _, err := NewPlatform(testAppID, "s", testToken, testAESKey, WithPlatformBaseURL("ftp://x")); return err },
+		"bad base": func() error {
+			_, err := NewPlatform(testAppID, "s", testToken, testAESKey, WithPlatformBaseURL("ftp://x"))
+			return err
+		},
 	} {
 		assert.Error(t, f(), name)
 	}
