@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/wxgo/offiaccount"
@@ -364,4 +365,25 @@ func (p *Platform) pushComponentTickets() {
 	for _, f := range pushes {
 		f()
 	}
+}
+
+// ComponentSender returns a Sender that posts messages of the authorized account
+// authorizerAppID the way WeChat does for a third-party platform: in safe mode, sealed with
+// the platform's Token, EncodingAESKey and component AppID, to messageURL with "$APPID$"
+// replaced by the account's AppID.
+func (p *Platform) ComponentSender(componentAppID, authorizerAppID, messageURL string) (*Sender, error) {
+	p.mu.Lock()
+	c := p.componentsLocked().byAppID[componentAppID]
+	p.mu.Unlock()
+	if c == nil {
+		return nil, fmt.Errorf("offiaccounttest: unknown component %s", componentAppID)
+	}
+	return &Sender{
+		Target:         strings.ReplaceAll(messageURL, "$APPID$", authorizerAppID),
+		Token:          c.token,
+		Mode:           ModeSafe,
+		AppID:          c.appID,
+		EncodingAESKey: c.aesKey,
+		Account:        "gh_" + authorizerAppID,
+	}, nil
 }
