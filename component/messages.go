@@ -22,9 +22,9 @@ const DefaultMaxHandlers = 10000
 
 // The release check (全网发布接入检测) sends these texts to the test account.
 const (
-	ReleaseCheckText          = "TESTCOMPONENT_MSG_TYPE_TEXT"
-	ReleaseCheckTextReply     = "TESTCOMPONENT_MSG_TYPE_TEXT_callback"
-	ReleaseCheckQueryAuthCode = "QUERY_AUTH_CODE:"
+	ReleaseCheckText           = "TESTCOMPONENT_MSG_TYPE_TEXT"
+	ReleaseCheckTextReply      = "TESTCOMPONENT_MSG_TYPE_TEXT_callback"
+	ReleaseCheckQueryAuthCode  = "QUERY_AUTH_CODE:"
 	ReleaseCheckAPIReplySuffix = "_from_api"
 )
 
