@@ -116,8 +116,8 @@ func (p *Platform) AddComponent(appID, secret, token, encodingAESKey string) err
 }
 
 // SetComponentEventURL makes the fake push to the platform's authorization-event URL: a
-// verify ticket at once and then every 10 minutes of the fake clock, and the authorized and
-// unauthorized events.
+// verify ticket at once and then every 10 minutes of the fake clock (a jump of the clock over
+// several intervals pushes only the newest), and the authorized and unauthorized events.
 func (p *Platform) SetComponentEventURL(componentAppID, eventURL string) error {
 	p.mu.Lock()
 	c := p.componentsLocked().byAppID[componentAppID]
