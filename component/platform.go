@@ -202,8 +202,8 @@ func WithPlatformMaxBodyBytes(n int64) PlatformOption {
 }
 
 // WithPlatformMaxClients bounds the authorizer Clients kept in memory (default
-// [DefaultMaxClients]); past it the least recently created are dropped and rebuilt on use,
-// their tokens still in the store.
+// [DefaultMaxClients]); past it an arbitrary one is dropped and rebuilt on its next use, its
+// tokens still in the store.
 func WithPlatformMaxClients(n int) PlatformOption {
 	return func(p *Platform) error {
 		if n <= 0 {

@@ -342,3 +342,22 @@ func TestWebAuthorizationOnBehalf(t *testing.T) {
 	assert.Equal(t, "openid-1", tok2.OpenID)
 	assert.NotEqual(t, tok.AccessToken, tok2.AccessToken)
 }
+
+func TestTransportErrorsHoldNoSecret(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.start(t)
+	ctx := context.Background()
+	tok, err := e.platform.ComponentAccessToken(ctx)
+	require.NoError(t, err)
+	e.fake.FailNext("/cgi-bin/component/api_get_authorizer_list", 1, offiaccounttest.Fault{Drop: true})
+	_, err = e.platform.ListAuthorizers(ctx, 0, 10)
+	require.Error(t, err)
+	assert.NotContains(t, err.Error(), tok)
+	assert.NotContains(t, err.Error(), testSecret)
+	e.fake.FailNext("/sns/oauth2/component/access_token", 1, offiaccounttest.Fault{Drop: true})
+	_, err = e.platform.ExchangeCode(ctx, "wxa", "secret-code-123")
+	require.Error(t, err)
+	assert.NotContains(t, err.Error(), "secret-code-123")
+	assert.NotContains(t, err.Error(), tok)
+}
