@@ -60,8 +60,9 @@ func TestTicketPushedThenTokenFetchedOnceAcrossProcesses(t *testing.T) {
 		wg.Add(1)
 		go func(i int) {
 			defer wg.Done()
-			toks[i], err = procs[i%3].ComponentAccessToken(ctx)
+			tok, err := procs[i%3].ComponentAccessToken(ctx)
 			assert.NoError(t, err)
+			toks[i] = tok
 		}(i)
 	}
 	wg.Wait()
