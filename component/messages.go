@@ -28,9 +28,12 @@ const (
 	ReleaseCheckAPIReplySuffix = "_from_api"
 )
 
-// ReleaseTestAppIDs are the accounts WeChat's release check uses: the test official
-// account (gh_3c884a361561) and the test mini program (gh_8dad206e9538).
-var ReleaseTestAppIDs = []string{"wx570bc396a51b8ff8", "wxd101a85aa106f53e"}
+// ReleaseTestAppIDs are the accounts WeChat's release check uses (five groups, one picked at
+// random per check): the test official accounts, then the test mini programs.
+var ReleaseTestAppIDs = []string{
+	"wx570bc396a51b8ff8", "wx9252c5e0bb1836fc", "wx8e1097c5bc82cde9", "wx14550af28c71a144", "wxa35b9c23cfe664eb",
+	"wxd101a85aa106f53e", "wxc39235c15087f6f3", "wx7720d01d4b2a4500", "wx05d483572dcd5d8b", "wx5910277cae6fd970",
+}
 
 // SetupFunc registers the functions of one account's Handler: called once when the first
 // message of authorizerAppID arrives (and again if the Handler was evicted). Register
