@@ -362,3 +362,37 @@ func TestTransportErrorsHoldNoSecret(t *testing.T) {
 	assert.NotContains(t, err.Error(), "secret-code-123")
 	assert.NotContains(t, err.Error(), tok)
 }
+
+func TestRotatedRefreshTokenIsStored(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.start(t)
+	ctx := context.Background()
+	const acct = "wxauthorizer0000005"
+	_, err := e.fake.AuthorizeAccount(testAppID, acct)
+	require.NoError(t, err)
+	old, err := e.platform.RefreshToken(ctx, acct)
+	require.NoError(t, err)
+	// WeChat answers the next refresh with a new refresh token.
+	e.fake.FailNext("/cgi-bin/component/api_authorizer_token", 1, offiaccounttest.Fault{
+		Body: `{"authorizer_access_token":"rotated-access","expires_in":7200,"authorizer_refresh_token":"rotated-refresh"}`})
+	c, err := e.newPlatform(t).AuthorizerClient(acct)
+	require.NoError(t, err)
+	_, err = e.store.CompareAndDelete(ctx, "component:"+testAppID+":"+acct+":access_token", mustGet(t, e, acct+":access_token"))
+	require.NoError(t, err)
+	tok, err := c.AccessToken(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, "rotated-access", tok)
+	now, err := e.platform.RefreshToken(ctx, acct)
+	require.NoError(t, err)
+	assert.NotEqual(t, old, now)
+	assert.Equal(t, "rotated-refresh", now)
+}
+
+func mustGet(t *testing.T, e *env, key string) string {
+	t.Helper()
+	v, _, err := e.store.Get(context.Background(), "component:"+testAppID+":"+key)
+	require.NoError(t, err)
+	require.NotEmpty(t, v)
+	return v
+}
