@@ -36,6 +36,9 @@ type PreAuthCode struct {
 // String keeps the code out of fmt output.
 func (c PreAuthCode) String() string { return "component.PreAuthCode{[REDACTED]}" }
 
+// GoString is String, for %#v.
+func (c PreAuthCode) GoString() string { return c.String() }
+
 // CreatePreAuthCode gets a pre-authorization code, good for one authorization page.
 //
 // See https://developers.weixin.qq.com/doc/oplatform/Third-party_Platforms/2.0/api/ThirdParty/token/pre_auth_code.html
@@ -142,6 +145,9 @@ func (a *Authorization) String() string {
 	return "component.Authorization{AuthorizerAppID: " + a.AuthorizerAppID + ", tokens: [REDACTED]}"
 }
 
+// GoString is String, for %#v.
+func (a *Authorization) GoString() string { return a.String() }
+
 // QueryAuth exchanges an authorization code (from the redirect's auth_code or an authorized
 // event) for the account's authorizer tokens, and stores them: the access token until it
 // expires, the refresh token durably. The account's Client ([Platform.AuthorizerClient])
@@ -184,6 +190,9 @@ type AuthorizerToken struct {
 
 // String keeps the tokens out of fmt output.
 func (t *AuthorizerToken) String() string { return "component.AuthorizerToken{[REDACTED]}" }
+
+// GoString is String, for %#v.
+func (t *AuthorizerToken) GoString() string { return t.String() }
 
 // RefreshAuthorizerToken calls api_authorizer_token once. The account's Client does this
 // on its own; call it only to manage tokens outside this package (nothing is stored).

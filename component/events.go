@@ -49,6 +49,14 @@ func (e *AuthEvent) String() string {
 	return fmt.Sprintf("component.AuthEvent{InfoType: %s, AuthorizerAppID: %s, CreateTime: %d}", e.InfoType, e.AuthorizerAppID, e.CreateTime)
 }
 
+// GoString is String, for %#v.
+func (e *AuthEvent) GoString() string { return e.String() }
+
+// LogValue keeps the ticket and the codes out of structured logs.
+func (e *AuthEvent) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("info_type", string(e.InfoType)), slog.String("authorizer_appid", e.AuthorizerAppID))
+}
+
 // AuthEventFunc handles one authorization event. An error is logged; WeChat is answered
 // "success" regardless, since it does not retry these pushes usefully.
 type AuthEventFunc func(ctx context.Context, e *AuthEvent) error

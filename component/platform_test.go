@@ -139,7 +139,8 @@ func TestAuthorizeActAndRevoke(t *testing.T) {
 	require.NotNil(t, ev.Authorization, "the platform exchanged the code itself")
 	assert.Equal(t, acct, ev.Authorization.AuthorizerAppID)
 	assert.NotEmpty(t, ev.Authorization.FuncInfo)
-	assert.NotContains(t, fmt.Sprint(ev, ev.Authorization), code)
+	assert.NotContains(t, fmt.Sprintf("%v %+v %#v %#v", ev, ev.Authorization, ev, ev.Authorization), code)
+	assert.NotContains(t, fmt.Sprintf("%#v", ev.Authorization), ev.Authorization.RefreshToken)
 
 	// A used code is refused, as WeChat does.
 	_, err = e.platform.QueryAuth(ctx, code)
