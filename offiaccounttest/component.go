@@ -44,7 +44,7 @@ const (
 type componentState struct {
 	byAppID map[string]*componentRec
 	tokens  map[string]*tokenInfo // component_access_tokens
-	pushes  []ComponentPush
+	pushes  []ComponentPushRecord
 }
 
 // componentRec is one third-party platform.
@@ -81,8 +81,8 @@ type authorizerRec struct {
 	funcs        []int
 }
 
-// ComponentPush is one push the fake made to an authorization-event URL.
-type ComponentPush struct {
+// ComponentPushRecord is one push the fake made to an authorization-event URL, with its answer.
+type ComponentPushRecord struct {
 	InfoType string
 	Status   int // HTTP status of the answer
 	Body     string
@@ -288,7 +288,7 @@ func (p *Platform) pushLater(c *componentRec, infoType string, fields []Field) f
 
 // postComponentEvent posts one encrypted push, the way WeChat does, and records it.
 func (p *Platform) postComponentEvent(eventURL, token, appID string, crypter *offiaccount.MessageCrypter, infoType string, inner []byte) {
-	rec := ComponentPush{InfoType: infoType}
+	rec := ComponentPushRecord{InfoType: infoType}
 	defer func() {
 		p.mu.Lock()
 		p.comp.pushes = append(p.comp.pushes, rec)
@@ -336,10 +336,10 @@ func sep(u string) string {
 }
 
 // ComponentPushes returns every push made to authorization-event URLs so far, in order.
-func (p *Platform) ComponentPushes() []ComponentPush {
+func (p *Platform) ComponentPushes() []ComponentPushRecord {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return append([]ComponentPush(nil), p.comp.pushes...)
+	return append([]ComponentPushRecord(nil), p.comp.pushes...)
 }
 
 // pushComponentTickets pushes the verify tickets that became due on the fake clock.
