@@ -104,6 +104,19 @@ func TestComponentFleet(t *testing.T) {
 	}
 	assert.Equal(t, 1, fake.ComponentTokenFetches(compAppID))
 
+	// A process that starts later reads tokens from Redis: nothing is fetched.
+	late, err := component.NewPlatform(compAppID, compSecret, compToken, compAESKey,
+		component.WithPlatformBaseURL(fake.URL()),
+		component.WithPlatformTokenStore(NewTokenStore(newClient(t, srv), WithPrefix(prefix))))
+	require.NoError(t, err)
+	lc, err := late.AuthorizerClient(accts[3])
+	require.NoError(t, err)
+	lt, err := lc.AccessToken(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, tokens[0][3], lt)
+	assert.Equal(t, n, totalFetches(fake, accts))
+	assert.Equal(t, 1, fake.ComponentTokenFetches(compAppID))
+
 	// A 40001 on one account refreshes that account alone.
 	// The other processes then meet the 40001 too and take the new token from Redis.
 	fake.InvalidateTokens(accts[7])
