@@ -25,5 +25,6 @@
 // Package [github.com/wxgo/offiaccount/offiaccounttest] is a fake WeChat platform and a
 // sender that plays WeChat toward a callback, for tests with no account and no network; the
 // separate module github.com/wxgo/offiaccount/redisstore shares tokens and retry records
-// between servers through Redis.
+// between servers through Redis. Package [github.com/wxgo/offiaccount/component] runs a
+// third-party platform (第三方平台) that gives a Client per authorized account.
 package offiaccount

@@ -60,6 +60,7 @@ type Platform struct {
 	pageSize      int                  // openids per page of the user lists
 	callbackIPs   []string             // getcallbackip's answer
 	rids          ridLog               // failed calls, for /cgi-bin/openapi/rid/get
+	comp          componentState       // third-party platforms (component.go)
 
 	// Events the platform generates and pushes to a callback (push.go).
 	eventSender *Sender
@@ -442,6 +443,9 @@ func routeFor(path string) (route, bool) {
 		return route{fn: (*Platform).handleSNSAuth}, true
 	case "/sns/userinfo":
 		return route{fn: (*Platform).handleSNSUserInfo}, true
+	}
+	if r, ok := componentRoute(path); ok {
+		return r, true
 	}
 	return accountAPIRoute(path)
 }

@@ -97,4 +97,5 @@ func (p *Platform) flushEvents() {
 		p.pushed = append(p.pushed, rec)
 		p.mu.Unlock()
 	}
+	p.pushComponentTickets()
 }

@@ -84,6 +84,9 @@ func run(ctx context.Context) error {
 			return fmt.Errorf("%s mode: %w", mode, err)
 		}
 	}
+	if err := componentSteps(ctx, platform); err != nil {
+		return err
+	}
 	return retrySteps(ctx, botSrv.URL+"/wechat", calls)
 }
 
