@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"reflect"
 	"strings"
 	"time"
 )
@@ -45,9 +46,17 @@ type Option func(*Client) error
 // New returns a Client for the account with the given AppID and AppSecret (开发者密码).
 // The AppSecret may be empty only with [WithTokenSource], for processes that take their
 // tokens from a central service and never hold the secret (web authorization then fails).
+//
+// New rejects an AppID that cannot be real ("wx" and 16 lowercase hex digits) and an
+// AppSecret with surrounding whitespace, with an error that says what to fix (and never
+// quotes the secret); they match [ErrInvalidAppID] and [ErrInvalidAppSecret]. A nil option is
+// an error too.
 func New(appID, appSecret string, opts ...Option) (*Client, error) {
-	if appID == "" {
-		return nil, errors.New("offiaccount: New: empty AppID")
+	if err := checkAppID("New", appID); err != nil {
+		return nil, err
+	}
+	if err := checkSecretValue(ErrInvalidAppSecret, "New", "AppSecret", appSecret); err != nil {
+		return nil, err
 	}
 	c := &Client{
 		appID:      appID,
@@ -56,7 +65,10 @@ func New(appID, appSecret string, opts ...Option) (*Client, error) {
 		baseURL:    DefaultBaseURL,
 		logger:     slog.New(discardHandler{}),
 	}
-	for _, opt := range opts {
+	for i, opt := range opts {
+		if opt == nil {
+			return nil, fmt.Errorf("offiaccount: New: option %d is nil", i+1)
+		}
 		if err := opt(c); err != nil {
 			return nil, err
 		}
@@ -301,3 +313,16 @@ func (discardHandler) Enabled(context.Context, slog.Level) bool  { return false 
 func (discardHandler) Handle(context.Context, slog.Record) error { return nil }
 func (d discardHandler) WithAttrs([]slog.Attr) slog.Handler      { return d }
 func (d discardHandler) WithGroup(string) slog.Handler           { return d }
+
+// isNil reports whether v is nil or an interface holding a nil pointer, func or map, which
+// would panic at its first use.
+func isNil(v any) bool {
+	if v == nil {
+		return true
+	}
+	switch rv := reflect.ValueOf(v); rv.Kind() {
+	case reflect.Pointer, reflect.Func, reflect.Map, reflect.Chan, reflect.Slice, reflect.Interface:
+		return rv.IsNil()
+	}
+	return false
+}

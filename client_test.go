@@ -41,18 +41,18 @@ func TestNewValidates(t *testing.T) {
 	t.Parallel()
 	_, err := New("", "s")
 	assert.Error(t, err)
-	_, err = New("a", "")
+	_, err = New(testAppID, "")
 	assert.Error(t, err)
 	for _, bad := range []string{"", "ftp://x", "api.weixin.qq.com", "https://x/?a=b", "https://x/#f", "http://"} {
-		_, err = New("a", "s", WithBaseURL(bad))
+		_, err = New(testAppID, "s", WithBaseURL(bad))
 		assert.Error(t, err, bad)
 	}
-	_, err = New("a", "s", WithHTTPClient(nil))
+	_, err = New(testAppID, "s", WithHTTPClient(nil))
 	assert.Error(t, err)
-	_, err = New("a", "s", WithLogger(nil))
+	_, err = New(testAppID, "s", WithLogger(nil))
 	assert.Error(t, err)
 
-	c, err := New("a", "s", WithBaseURL("https://sh.api.weixin.qq.com/"))
+	c, err := New(testAppID, "s", WithBaseURL("https://sh.api.weixin.qq.com/"))
 	require.NoError(t, err)
 	assert.Equal(t, "https://sh.api.weixin.qq.com", c.baseURL)
 	assert.NotZero(t, c.httpClient.Timeout, "default client has a timeout")
@@ -62,7 +62,7 @@ func TestNewValidates(t *testing.T) {
 func TestWithHTTPClientCopies(t *testing.T) {
 	t.Parallel()
 	hc := &http.Client{Timeout: time.Second}
-	c, err := New("a", "s", WithHTTPClient(hc))
+	c, err := New(testAppID, "s", WithHTTPClient(hc))
 	require.NoError(t, err)
 	hc.Timeout = time.Hour
 	assert.Equal(t, time.Second, c.httpClient.Timeout)
@@ -272,4 +272,33 @@ func TestEmptySecretOnlyWithTokenSource(t *testing.T) {
 	tok, err := c.AccessToken(context.Background())
 	require.NoError(t, err)
 	assert.Equal(t, "CENTRAL", tok)
+}
+
+// No nil argument makes a constructor or an option panic: each is an error.
+func TestNilArgumentsAreErrors(t *testing.T) {
+	t.Parallel()
+	var nilStore *MemoryStore
+	var nilSourceFunc TokenSourceFunc
+	cases := map[string]Option{
+		"nil option":         nil,
+		"nil store":          WithTokenStore(nil),
+		"typed nil store":    WithTokenStore(nilStore),
+		"nil http client":    WithHTTPClient(nil),
+		"nil logger":         WithLogger(nil),
+		"nil token source":   WithTokenSource(nil),
+		"typed nil source":   WithTokenSource(nilSourceFunc),
+		// "nil failover entry": WithClientFailoverBaseURLs(""),
+	}
+	for name, opt := range cases {
+		assert.NotPanics(t, func() {
+			_, err := New(testAppID, testSecret, opt)
+			assert.Error(t, err, name)
+		}, name)
+	}
+	c, err := New(testAppID, testSecret)
+	require.NoError(t, err)
+	assert.NotPanics(t, func() {
+		_, err := c.AuthCodeURL("https://example.com/cb", ScopeBase, "s", nil)
+		assert.Error(t, err)
+	})
 }

@@ -98,6 +98,9 @@ func (c *Client) AuthCodeURL(redirectURI string, scope OAuthScope, state string,
 	}
 	var cfg authCodeConfig
 	for _, o := range opts {
+		if o == nil {
+			return "", errors.New("offiaccount: AuthCodeURL: nil option")
+		}
 		o(&cfg)
 	}
 	var b strings.Builder

@@ -60,7 +60,7 @@ func (f TokenSourceFunc) Token(ctx context.Context, rejected string) (string, ti
 // Client's own.
 func WithTokenStore(s TokenStore) Option {
 	return func(c *Client) error {
-		if s == nil {
+		if isNil(s) {
 			return errors.New("offiaccount: WithTokenStore: nil store")
 		}
 		c.tokens.store = s
@@ -96,7 +96,7 @@ func WithTokenRefreshMargin(d time.Duration) Option {
 // AppSecret is then never sent.
 func WithTokenSource(src TokenSource) Option {
 	return func(c *Client) error {
-		if src == nil {
+		if isNil(src) {
 			return errors.New("offiaccount: WithTokenSource: nil source")
 		}
 		c.tokens.source = src
