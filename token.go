@@ -163,6 +163,27 @@ func (t *tokenCache) init(c *Client) {
 	t.kinds.Store(&m)
 }
 
+// knownValues appends every credential this Client holds (fresh, last, rejected) to dst, for
+// scrubbing error text.
+func (t *tokenCache) knownValues(dst []string) []string {
+	kinds := t.kinds.Load()
+	if kinds == nil {
+		return dst
+	}
+	for _, cc := range *kinds {
+		if e := cc.cur.Load(); e != nil {
+			dst = append(dst, e.value)
+		}
+		if e := cc.last.Load(); e != nil {
+			dst = append(dst, e.value)
+		}
+		cc.mu.Lock()
+		dst = append(dst, cc.rejected)
+		cc.mu.Unlock()
+	}
+	return dst
+}
+
 // cache returns the cache of one credential kind, creating it on first use.
 func (t *tokenCache) cache(kind string) *credCache {
 	if cc := (*t.kinds.Load())[kind]; cc != nil {

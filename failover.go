@@ -1,0 +1,182 @@
+package offiaccount
+
+// The Client's own http.RoundTripper, wrapped around the one the caller brought: it fails
+// over to WeChat's backup API domains when the main one cannot be reached, and scrubs
+// secrets out of whatever the transport puts in its errors.
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+)
+
+// DefaultFailoverBaseURLs are WeChat's backup API domains, tried in this order when
+// [DefaultBaseURL] cannot be reached: the general disaster-recovery domain first, then the
+// Shanghai, Shenzhen and Hong Kong access points.
+// See https://developers.weixin.qq.com/doc/offiaccount/Basic_Information/Interface_field_description.html
+var DefaultFailoverBaseURLs = []string{
+	"https://api2.weixin.qq.com",
+	"https://sh.api.weixin.qq.com",
+	"https://sz.api.weixin.qq.com",
+	"https://hk.api.weixin.qq.com",
+}
+
+// WithClientFailoverBaseURLs sets the origins tried, in order, when the base URL cannot be
+// reached. A request is sent to the next one only when it surely never left: the host name
+// did not resolve or the connection was refused or could not be made. A request that may
+// have reached WeChat (a timeout or a reset after connecting, a cancelled context) is never
+// repeated elsewhere, nor is a streamed upload that cannot be rewound. With no arguments
+// failover is off. The default is [DefaultFailoverBaseURLs] with [DefaultBaseURL], and off
+// with any other base URL ([WithBaseURL]).
+func WithClientFailoverBaseURLs(urls ...string) Option {
+	return func(c *Client) error {
+		c.failover = c.failover[:0]
+		c.failoverSet = true
+		for _, raw := range urls {
+			u, err := parseBaseURL(raw)
+			if err != nil {
+				return fmt.Errorf("offiaccount: WithClientFailoverBaseURLs: %q is not an absolute http(s) URL", raw)
+			}
+			c.failover = append(c.failover, u)
+		}
+		return nil
+	}
+}
+
+// parseBaseURL checks an API origin: absolute http(s), no query or fragment.
+func parseBaseURL(raw string) (*url.URL, error) {
+	u, err := url.Parse(strings.TrimRight(raw, "/"))
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+		return nil, errors.New("not an absolute http(s) URL")
+	}
+	return u, nil
+}
+
+// clientTransport is the RoundTripper of the Client's *http.Client.
+type clientTransport struct {
+	c       *Client
+	base    http.RoundTripper // the caller's; nil means http.DefaultTransport at call time
+	primary *url.URL
+	backups []*url.URL
+}
+
+// installTransport wraps the http.Client's transport once all options are applied.
+func (c *Client) installTransport() {
+	t := &clientTransport{c: c, base: c.httpClient.Transport}
+	t.primary, _ = parseBaseURL(c.baseURL) // checked by WithBaseURL
+	backups := c.failover
+	if !c.failoverSet && c.baseURL == DefaultBaseURL {
+		for _, raw := range DefaultFailoverBaseURLs {
+			u, _ := parseBaseURL(raw)
+			backups = append(backups, u)
+		}
+	}
+	t.backups = backups
+	c.httpClient.Transport = t
+}
+
+func (t *clientTransport) rt() http.RoundTripper {
+	if t.base != nil {
+		return t.base
+	}
+	return http.DefaultTransport
+}
+
+// RoundTrip sends req, then, while the error shows that nothing left this machine, the same
+// request to each backup origin in turn.
+func (t *clientTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	query := req.URL.Query()
+	resp, err := t.rt().RoundTrip(req)
+	if err == nil {
+		return t.scrubResponse(resp, query), nil
+	}
+	ctx := req.Context()
+	if len(t.backups) == 0 || !neverLeft(ctx, err) || !sameOrigin(req.URL, t.primary) {
+		return nil, t.c.scrub(err, query)
+	}
+	for _, b := range t.backups {
+		next, ok := retarget(req, t.primary, b)
+		if !ok {
+			break // a body that cannot be sent again
+		}
+		t.c.logger.LogAttrs(ctx, slog.LevelWarn, "offiaccount: API domain unreachable, trying a backup domain",
+			slog.String("from", req.URL.Host), slog.String("to", b.Host), slog.String("error", t.c.scrub(err, query).Error()))
+		resp, err = t.rt().RoundTrip(next)
+		if err == nil {
+			return t.scrubResponse(resp, query), nil
+		}
+		if !neverLeft(ctx, err) {
+			break
+		}
+	}
+	return nil, t.c.scrub(err, query)
+}
+
+// neverLeft reports whether err proves that the request was never sent: the name did not
+// resolve, or no connection was made (refused, unreachable, dial timeout), and ctx is still
+// alive. Anything after the connection was made may have reached the server.
+func neverLeft(ctx context.Context, err error) bool {
+	if ctx.Err() != nil {
+		return false
+	}
+	var dnsErr *net.DNSError
+	if errors.As(err, &dnsErr) {
+		return true
+	}
+	var opErr *net.OpError
+	return errors.As(err, &opErr) && opErr.Op == "dial"
+}
+
+func sameOrigin(u, base *url.URL) bool {
+	return base != nil && u.Scheme == base.Scheme && u.Host == base.Host && strings.HasPrefix(u.Path, base.Path)
+}
+
+// retarget copies req for the origin to, keeping the path below from's, with a fresh body.
+func retarget(req *http.Request, from, to *url.URL) (*http.Request, bool) {
+	next := req.Clone(req.Context())
+	if req.Body != nil && req.Body != http.NoBody {
+		if req.GetBody == nil {
+			return nil, false
+		}
+		body, err := req.GetBody()
+		if err != nil {
+			return nil, false
+		}
+		next.Body = body
+	}
+	u := *req.URL
+	u.Scheme, u.Host = to.Scheme, to.Host
+	u.Path = to.Path + strings.TrimPrefix(req.URL.Path, from.Path)
+	u.RawPath = ""
+	next.URL = &u
+	next.Host = to.Host
+	return next, true
+}
+
+// scrubResponse makes the errors of reading the body as clean as the transport's.
+func (t *clientTransport) scrubResponse(resp *http.Response, query url.Values) *http.Response {
+	if resp.Body != nil && resp.Body != http.NoBody {
+		resp.Body = &scrubBody{ReadCloser: resp.Body, c: t.c, query: query}
+	}
+	return resp
+}
+
+type scrubBody struct {
+	io.ReadCloser
+	c     *Client
+	query url.Values
+}
+
+func (b *scrubBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if err != nil && err != io.EOF {
+		err = b.c.scrub(err, b.query)
+	}
+	return n, err
+}
