@@ -266,6 +266,9 @@ func (cc *credCache) invalidate(ctx context.Context, failed string) {
 // logStoreErr logs a store failure with every credential the Client knows (and values, the
 // ones in hand) scrubbed from the store's error text.
 func (cc *credCache) logStoreErr(ctx context.Context, op string, err error, values ...string) {
+	if errors.Is(err, errStoreBypassed) {
+		return // the breaker said so once already
+	}
 	cc.t.c.logger.LogAttrs(ctx, slog.LevelWarn, "offiaccount: token store failed, going on without it",
 		slog.String("kind", cc.kind), slog.String("op", op), slog.String("error", cc.t.c.scrubText(err.Error(), values...)))
 }

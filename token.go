@@ -137,6 +137,9 @@ type tokenCache struct {
 	clk       clock
 	retryBase time.Duration // first backoff of a failing token endpoint
 
+	storeTimeout time.Duration // bound of each store call; see storeBreaker
+	storeCoolOff time.Duration
+
 	access    credCache
 	lastForce atomic.Int64 // unix nanoseconds of the last force_refresh in this process
 
@@ -148,6 +151,16 @@ func (t *tokenCache) init(c *Client) {
 	t.c = c
 	if t.store == nil {
 		t.store = NewMemoryStore()
+	}
+	if _, inMemory := t.store.(*MemoryStore); !inMemory {
+		// A store that does I/O gets a timeout and a circuit breaker.
+		if t.storeTimeout == 0 {
+			t.storeTimeout = DefaultTokenStoreTimeout
+		}
+		if t.storeCoolOff == 0 {
+			t.storeCoolOff = TokenStoreCoolOff
+		}
+		t.store = &storeBreaker{s: t.store, timeout: t.storeTimeout, coolOff: t.storeCoolOff, logger: c.logger}
 	}
 	if !t.marginSet {
 		t.margin = DefaultTokenRefreshMargin
