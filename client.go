@@ -16,9 +16,9 @@ import (
 	"time"
 )
 
-// DefaultBaseURL is WeChat's main API domain. WeChat also runs api2.weixin.qq.com,
-// sh.api.weixin.qq.com, sz.api.weixin.qq.com and hk.api.weixin.qq.com for failover; pass one
-// of them to [WithBaseURL].
+// DefaultBaseURL is WeChat's main API domain. When it cannot be reached the Client tries
+// [DefaultFailoverBaseURLs] (see [WithClientFailoverBaseURLs]); pass one of those to
+// [WithBaseURL] to prefer a nearer access point.
 const DefaultBaseURL = "https://api.weixin.qq.com"
 
 // DefaultHTTPTimeout bounds every API request when the caller does not bring an
@@ -100,8 +100,9 @@ func WithHTTPClient(hc *http.Client) Option {
 }
 
 // WithBaseURL sends API calls to another origin: one of WeChat's backup domains, a proxy, or
-// a fake platform in tests. The URL must be absolute http(s) without query or fragment. It
-// turns the default failover off; see [WithClientFailoverBaseURLs].
+// a fake platform in tests. The URL must be absolute http(s) without query or fragment. Any
+// origin other than WeChat's own domains turns the default failover off; see
+// [WithClientFailoverBaseURLs].
 func WithBaseURL(base string) Option {
 	return func(c *Client) error {
 		if _, err := parseBaseURL(base); err != nil {

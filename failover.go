@@ -32,8 +32,9 @@ var DefaultFailoverBaseURLs = []string{
 // did not resolve or the connection was refused or could not be made. A request that may
 // have reached WeChat (a timeout or a reset after connecting, a cancelled context) is never
 // repeated elsewhere, nor is a streamed upload that cannot be rewound. With no arguments
-// failover is off. The default is [DefaultFailoverBaseURLs] with [DefaultBaseURL], and off
-// with any other base URL ([WithBaseURL]).
+// failover is off. The default is [DefaultFailoverBaseURLs] with [DefaultBaseURL];
+// with another of WeChat's domains as base URL, the rest of them; with any other base URL (a
+// proxy, a fake platform: see [WithBaseURL]) failover is off unless set here.
 func WithClientFailoverBaseURLs(urls ...string) Option {
 	return func(c *Client) error {
 		c.failover = c.failover[:0]
@@ -47,6 +48,19 @@ func WithClientFailoverBaseURLs(urls ...string) Option {
 		}
 		return nil
 	}
+}
+
+// isWeChatOrigin reports whether base is DefaultBaseURL or one of DefaultFailoverBaseURLs.
+func isWeChatOrigin(base string) bool {
+	if base == DefaultBaseURL {
+		return true
+	}
+	for _, b := range DefaultFailoverBaseURLs {
+		if base == b {
+			return true
+		}
+	}
+	return false
 }
 
 // parseBaseURL checks an API origin: absolute http(s), no query or fragment.
@@ -71,10 +85,12 @@ func (c *Client) installTransport() {
 	t := &clientTransport{c: c, base: c.httpClient.Transport}
 	t.primary, _ = parseBaseURL(c.baseURL) // checked by WithBaseURL
 	backups := c.failover
-	if !c.failoverSet && c.baseURL == DefaultBaseURL {
-		for _, raw := range DefaultFailoverBaseURLs {
-			u, _ := parseBaseURL(raw)
-			backups = append(backups, u)
+	if !c.failoverSet && t.primary != nil && isWeChatOrigin(c.baseURL) {
+		// On one of WeChat's own domains, the others are the backups, in WeChat's order.
+		for _, raw := range append([]string{DefaultBaseURL}, DefaultFailoverBaseURLs...) {
+			if u, _ := parseBaseURL(raw); u.Host != t.primary.Host {
+				backups = append(backups, u)
+			}
 		}
 	}
 	t.backups = backups
