@@ -421,6 +421,11 @@ func TestErrorsAndLogsHoldNoSecretWhateverTheTransportSays(t *testing.T) {
 		_, err = c.JSAPITicket(context.Background())
 		check(t, err, logs)
 	})
+	t.Run("streamed media upload", func(t *testing.T) {
+		c, _, logs := newClient(t, []string{"/cgi-bin/media/upload"})
+		_, err := c.UploadMedia(context.Background(), MediaImage, "a.jpg", strings.NewReader("\xff\xd8 jpeg"))
+		check(t, err, logs)
+	})
 	t.Run("OAuth code exchange", func(t *testing.T) {
 		c, _, logs := newClient(t, []string{"/sns/oauth2/access_token"})
 		_, err := c.ExchangeCode(context.Background(), code)
