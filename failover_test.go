@@ -3,6 +3,7 @@ package offiaccount_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"strings"
 	"testing"
@@ -200,4 +201,31 @@ func TestWithClientFailoverBaseURLsValidates(t *testing.T) {
 	}
 	_, err := offiaccount.New(foAppID, foSecret, offiaccount.WithClientFailoverBaseURLs("https://api2.weixin.qq.com/"))
 	assert.NoError(t, err)
+}
+
+// The Client sends a request to a backup domain when the main one refuses connections. Here
+// the fake platform plays the backup and a closed port the main domain.
+func ExampleWithClientFailoverBaseURLs() {
+	p := offiaccounttest.NewPlatform(offiaccounttest.WithAccount("wx2c2769f8efd9abc2", "app-secret"))
+	defer p.Close()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		panic(err)
+	}
+	down := "http://" + ln.Addr().String()
+	ln.Close() // the main domain refuses connections
+
+	client, err := offiaccount.New("wx2c2769f8efd9abc2", "app-secret",
+		offiaccount.WithBaseURL(down),
+		offiaccount.WithClientFailoverBaseURLs(p.URL()), // in production: leave the default
+		offiaccount.WithHTTPClient(p.Client()))
+	if err != nil {
+		panic(err)
+	}
+	err = client.CreateMenu(context.Background(), offiaccount.NewMenu(offiaccount.ClickButton("Hello", "HELLO")))
+	fmt.Println("error:", err)
+	fmt.Println("menu/create calls on the backup:", p.Calls("/cgi-bin/menu/create"))
+	// Output:
+	// error: <nil>
+	// menu/create calls on the backup: 1
 }
