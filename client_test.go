@@ -528,3 +528,28 @@ func TestFailoverDefaults(t *testing.T) {
 	require.NoError(t, err)
 	assert.Empty(t, hosts(c))
 }
+
+// The order of origins: the base URL first, a sticky backup first until it expires or the
+// base URL answers again.
+func TestFailoverOrder(t *testing.T) {
+	t.Parallel()
+	c, err := New(testAppID, testSecret)
+	require.NoError(t, err)
+	tr := c.httpClient.Transport.(*clientTransport)
+	hosts := func() string {
+		var out []string
+		for _, u := range tr.order() {
+			out = append(out, strings.TrimSuffix(u.Host, ".weixin.qq.com"))
+		}
+		return strings.Join(out, " ")
+	}
+	assert.Equal(t, "api api2 sh.api sz.api hk.api", hosts())
+	tr.settle(tr.backups[1], true)
+	assert.Equal(t, "sh.api api api2 sz.api hk.api", hosts())
+	tr.settle(tr.backups[1], false)
+	assert.Equal(t, "sh.api api api2 sz.api hk.api", hosts(), "a sticky backup answering keeps its place")
+	tr.settle(tr.primary, false)
+	assert.Equal(t, "api api2 sh.api sz.api hk.api", hosts(), "the base URL answering ends it")
+	tr.sticky.Store(&sticky{origin: tr.backups[0], until: time.Now().Add(-time.Second)})
+	assert.Equal(t, "api api2 sh.api sz.api hk.api", hosts(), "expired")
+}

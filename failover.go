@@ -14,6 +14,8 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync/atomic"
+	"time"
 )
 
 // DefaultFailoverBaseURLs are WeChat's backup API domains, tried in this order when
@@ -78,6 +80,7 @@ type clientTransport struct {
 	base    http.RoundTripper // the caller's; nil means http.DefaultTransport at call time
 	primary *url.URL
 	backups []*url.URL
+	sticky  atomic.Pointer[sticky]
 }
 
 // installTransport wraps the http.Client's transport once all options are applied.
@@ -104,27 +107,55 @@ func (t *clientTransport) rt() http.RoundTripper {
 	return http.DefaultTransport
 }
 
-// RoundTrip sends req, then, while the error shows that nothing left this machine, the same
-// request to each backup origin in turn.
+// failoverStickiness is how long requests go straight to the backup that answered when the
+// base URL could not be reached, so that an outage does not cost every request a failed
+// connection first. After it the base URL is tried first again.
+const failoverStickiness = 30 * time.Second
+
+// sticky is the backup in use since the base URL failed, until a time.
+type sticky struct {
+	origin *url.URL
+	until  time.Time
+}
+
+// RoundTrip sends req to the first origin in order, then, while the error shows that nothing
+// left this machine, the same request to the next.
 func (t *clientTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	query := req.URL.Query()
-	resp, err := t.rt().RoundTrip(req)
-	if err == nil {
+	rewindable := req.Body == nil || req.Body == http.NoBody || req.GetBody != nil
+	if len(t.backups) == 0 || !rewindable || !sameOrigin(req.URL, t.primary) {
+		resp, err := t.rt().RoundTrip(req)
+		if err != nil {
+			return nil, t.c.scrub(err, query)
+		}
 		return t.scrubResponse(resp, query), nil
 	}
 	ctx := req.Context()
-	if len(t.backups) == 0 || !neverLeft(ctx, err) || !sameOrigin(req.URL, t.primary) {
-		return nil, t.c.scrub(err, query)
-	}
-	for _, b := range t.backups {
-		next, ok := retarget(req, t.primary, b)
-		if !ok {
-			break // a body that cannot be sent again
+	sentOriginal := false
+	defer func() {
+		if !sentOriginal && req.Body != nil {
+			req.Body.Close() // a RoundTripper closes the body it was given, sent or not
 		}
-		t.c.logger.LogAttrs(ctx, slog.LevelWarn, "offiaccount: API domain unreachable, trying a backup domain",
-			slog.String("from", req.URL.Host), slog.String("to", b.Host), slog.String("error", t.c.scrub(err, query).Error()))
-		resp, err = t.rt().RoundTrip(next)
+	}()
+	var err error
+	for i, o := range t.order() {
+		r := req
+		if o != t.primary || sentOriginal {
+			var ok bool
+			if r, ok = retarget(req, t.primary, o); !ok {
+				break
+			}
+		} else {
+			sentOriginal = true
+		}
+		if i > 0 {
+			t.c.logger.LogAttrs(ctx, slog.LevelWarn, "offiaccount: API domain unreachable, trying another",
+				slog.String("to", o.Host), slog.String("error", t.c.scrub(err, query).Error()))
+		}
+		var resp *http.Response
+		resp, err = t.rt().RoundTrip(r)
 		if err == nil {
+			t.settle(o, i > 0)
 			return t.scrubResponse(resp, query), nil
 		}
 		if !neverLeft(ctx, err) {
@@ -132,6 +163,38 @@ func (t *clientTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 	}
 	return nil, t.c.scrub(err, query)
+}
+
+// order lists the origins to try: the base URL and then the backups, or, while a backup is
+// sticky, that backup first.
+func (t *clientTransport) order() []*url.URL {
+	out := make([]*url.URL, 0, 1+len(t.backups))
+	s := t.sticky.Load()
+	if s != nil && time.Now().Before(s.until) {
+		out = append(out, s.origin)
+	}
+	if len(out) == 0 || out[0] != t.primary {
+		out = append(out, t.primary)
+	}
+	for _, b := range t.backups {
+		if len(out) == 0 || out[0] != b {
+			out = append(out, b)
+		}
+	}
+	return out
+}
+
+// settle records which origin answered: a backup reached after a failure becomes sticky;
+// the base URL answering ends it.
+func (t *clientTransport) settle(o *url.URL, afterFailure bool) {
+	switch {
+	case o == t.primary:
+		if t.sticky.Load() != nil {
+			t.sticky.Store(nil)
+		}
+	case afterFailure:
+		t.sticky.Store(&sticky{origin: o, until: time.Now().Add(failoverStickiness)})
+	}
 }
 
 // neverLeft reports whether err proves that the request was never sent: the name did not

@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -95,7 +97,40 @@ func TestFailoverWhenPrimaryRefuses(t *testing.T) {
 	require.Len(t, buttons, 1)
 	assert.Equal(t, 1, backup.Calls("/cgi-bin/stable_token"))
 	assert.Equal(t, 1, backup.Calls("/cgi-bin/menu/create"))
-	assert.Equal(t, 4, strings.Count(logs.String(), "trying a backup domain"), "two requests, each past two refusing origins")
+	assert.Equal(t, 2, strings.Count(logs.String(), "unreachable"), "the first request went past two refusing origins; the second straight to the backup that answered")
+}
+
+// After a failover the backup that answered is used first for a while, so an outage does not
+// cost every request a failed connection; once the base URL answers again it is used again.
+func TestFailoverSticksToTheBackupThatAnswered(t *testing.T) {
+	t.Parallel()
+	backup := foPlatform(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	primaryAddr := ln.Addr().String()
+	require.NoError(t, ln.Close())
+
+	var mu sync.Mutex
+	dials := map[string]int{}
+	tr := &http.Transport{DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+		mu.Lock()
+		dials[addr]++
+		mu.Unlock()
+		return (&net.Dialer{}).DialContext(ctx, network, addr)
+	}}
+	t.Cleanup(tr.CloseIdleConnections)
+	c, err := offiaccount.New(foAppID, foSecret, offiaccount.WithBaseURL("http://"+primaryAddr),
+		offiaccount.WithClientFailoverBaseURLs(backup.URL()), offiaccount.WithHTTPClient(&http.Client{Transport: tr}))
+	require.NoError(t, err)
+	ctx := context.Background()
+	for i := 0; i < 3; i++ {
+		_, err := c.APIDomainIPs(ctx)
+		require.NoError(t, err)
+	}
+	mu.Lock()
+	assert.Equal(t, 1, dials[primaryAddr], "only the first request tried the refusing base URL")
+	mu.Unlock()
+	assert.Equal(t, 3, backup.Calls("/cgi-bin/get_api_domain_ip"))
 }
 
 // Requests that may have reached the server, and requests whose context ended, never fail
@@ -161,7 +196,7 @@ func TestFailoverNeverRepeatsWhatMayHaveArrived(t *testing.T) {
 			_, err := c.AccessToken(ctx)
 			assert.Equal(t, tc.wantErr, err != nil, "%v", err)
 			assert.Zero(t, backup.Calls("/cgi-bin/stable_token"), "the backup saw nothing")
-			assert.NotContains(t, logs.String(), "trying a backup domain")
+			assert.NotContains(t, logs.String(), "unreachable")
 		})
 	}
 
