@@ -33,7 +33,9 @@ var DefaultFailoverBaseURLs = []string{
 // reached. A request is sent to the next one only when it surely never left: the host name
 // did not resolve or the connection was refused or could not be made. A request that may
 // have reached WeChat (a timeout or a reset after connecting, a cancelled context) is never
-// repeated elsewhere, nor is a streamed upload that cannot be rewound. With no arguments
+// repeated elsewhere, nor is a streamed upload that cannot be rewound. The origin that
+// answered is then tried first for 30 seconds, so that an outage does not cost every request
+// a failed connection; each switch is logged at Warn. With no arguments
 // failover is off. The default is [DefaultFailoverBaseURLs] with [DefaultBaseURL];
 // with another of WeChat's domains as base URL, the rest of them; with any other base URL (a
 // proxy, a fake platform: see [WithBaseURL]) failover is off unless set here.
