@@ -82,6 +82,7 @@ type clientTransport struct {
 	base    http.RoundTripper // the caller's; nil means http.DefaultTransport at call time
 	primary *url.URL
 	backups []*url.URL
+	all     []*url.URL // primary, then backups: the order while no backup is sticky
 	sticky  atomic.Pointer[sticky]
 }
 
@@ -99,6 +100,7 @@ func (c *Client) installTransport() {
 		}
 	}
 	t.backups = backups
+	t.all = append([]*url.URL{t.primary}, backups...)
 	c.httpClient.Transport = t
 }
 
@@ -123,14 +125,13 @@ type sticky struct {
 // RoundTrip sends req to the first origin in order, then, while the error shows that nothing
 // left this machine, the same request to the next.
 func (t *clientTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	query := req.URL.Query()
 	rewindable := req.Body == nil || req.Body == http.NoBody || req.GetBody != nil
 	if len(t.backups) == 0 || !rewindable || !sameOrigin(req.URL, t.primary) {
 		resp, err := t.rt().RoundTrip(req)
 		if err != nil {
-			return nil, t.c.scrub(err, query)
+			return nil, t.c.scrub(err, req.URL.Query())
 		}
-		return t.scrubResponse(resp, query), nil
+		return t.scrubResponse(resp, req.URL), nil
 	}
 	ctx := req.Context()
 	sentOriginal := false
@@ -152,35 +153,33 @@ func (t *clientTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 		if i > 0 {
 			t.c.logger.LogAttrs(ctx, slog.LevelWarn, "offiaccount: API domain unreachable, trying another",
-				slog.String("to", o.Host), slog.String("error", t.c.scrub(err, query).Error()))
+				slog.String("to", o.Host), slog.String("error", t.c.scrub(err, req.URL.Query()).Error()))
 		}
 		var resp *http.Response
 		resp, err = t.rt().RoundTrip(r)
 		if err == nil {
 			t.settle(o, i > 0)
-			return t.scrubResponse(resp, query), nil
+			return t.scrubResponse(resp, req.URL), nil
 		}
 		if !neverLeft(ctx, err) {
 			break
 		}
 	}
-	return nil, t.c.scrub(err, query)
+	return nil, t.c.scrub(err, req.URL.Query())
 }
 
 // order lists the origins to try: the base URL and then the backups, or, while a backup is
 // sticky, that backup first.
 func (t *clientTransport) order() []*url.URL {
-	out := make([]*url.URL, 0, 1+len(t.backups))
 	s := t.sticky.Load()
-	if s != nil && time.Now().Before(s.until) {
-		out = append(out, s.origin)
+	if s == nil || !time.Now().Before(s.until) {
+		return t.all
 	}
-	if len(out) == 0 || out[0] != t.primary {
-		out = append(out, t.primary)
-	}
-	for _, b := range t.backups {
-		if len(out) == 0 || out[0] != b {
-			out = append(out, b)
+	out := make([]*url.URL, 0, len(t.all))
+	out = append(out, s.origin)
+	for _, o := range t.all {
+		if o != s.origin {
+			out = append(out, o)
 		}
 	}
 	return out
@@ -241,23 +240,23 @@ func retarget(req *http.Request, from, to *url.URL) (*http.Request, bool) {
 }
 
 // scrubResponse makes the errors of reading the body as clean as the transport's.
-func (t *clientTransport) scrubResponse(resp *http.Response, query url.Values) *http.Response {
+func (t *clientTransport) scrubResponse(resp *http.Response, u *url.URL) *http.Response {
 	if resp.Body != nil && resp.Body != http.NoBody {
-		resp.Body = &scrubBody{ReadCloser: resp.Body, c: t.c, query: query}
+		resp.Body = &scrubBody{ReadCloser: resp.Body, c: t.c, u: u}
 	}
 	return resp
 }
 
 type scrubBody struct {
 	io.ReadCloser
-	c     *Client
-	query url.Values
+	c *Client
+	u *url.URL // the request's, whose query is parsed only on an error
 }
 
 func (b *scrubBody) Read(p []byte) (int, error) {
 	n, err := b.ReadCloser.Read(p)
 	if err != nil && err != io.EOF {
-		err = b.c.scrub(err, b.query)
+		err = b.c.scrub(err, b.u.Query())
 	}
 	return n, err
 }
