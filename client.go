@@ -10,13 +10,15 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"reflect"
+	"sort"
 	"strings"
 	"time"
 )
 
-// DefaultBaseURL is WeChat's main API domain. WeChat also runs api2.weixin.qq.com,
-// sh.api.weixin.qq.com, sz.api.weixin.qq.com and hk.api.weixin.qq.com for failover; pass one
-// of them to [WithBaseURL].
+// DefaultBaseURL is WeChat's main API domain. When it cannot be reached the Client tries
+// [DefaultFailoverBaseURLs] (see [WithClientFailoverBaseURLs]); pass one of those to
+// [WithBaseURL] to prefer a nearer access point.
 const DefaultBaseURL = "https://api.weixin.qq.com"
 
 // DefaultHTTPTimeout bounds every API request when the caller does not bring an
@@ -36,6 +38,9 @@ type Client struct {
 	baseURL    string
 	logger     *slog.Logger
 
+	failover    []*url.URL // backup origins; see WithClientFailoverBaseURLs
+	failoverSet bool
+
 	tokens tokenCache
 }
 
@@ -45,9 +50,17 @@ type Option func(*Client) error
 // New returns a Client for the account with the given AppID and AppSecret (开发者密码).
 // The AppSecret may be empty only with [WithTokenSource], for processes that take their
 // tokens from a central service and never hold the secret (web authorization then fails).
+//
+// New rejects an AppID that cannot be real ("wx" and 16 lowercase hex digits) and an
+// AppSecret with surrounding whitespace, with an error that says what to fix (and never
+// quotes the secret); they match [ErrInvalidAppID] and [ErrInvalidAppSecret]. A nil option is
+// an error too.
 func New(appID, appSecret string, opts ...Option) (*Client, error) {
-	if appID == "" {
-		return nil, errors.New("offiaccount: New: empty AppID")
+	if err := checkAppID("New", appID); err != nil {
+		return nil, err
+	}
+	if err := checkSecretValue(ErrInvalidAppSecret, "New", "AppSecret", appSecret); err != nil {
+		return nil, err
 	}
 	c := &Client{
 		appID:      appID,
@@ -56,7 +69,10 @@ func New(appID, appSecret string, opts ...Option) (*Client, error) {
 		baseURL:    DefaultBaseURL,
 		logger:     slog.New(discardHandler{}),
 	}
-	for _, opt := range opts {
+	for i, opt := range opts {
+		if opt == nil {
+			return nil, fmt.Errorf("offiaccount: New: option %d is nil", i+1)
+		}
 		if err := opt(c); err != nil {
 			return nil, err
 		}
@@ -65,6 +81,7 @@ func New(appID, appSecret string, opts ...Option) (*Client, error) {
 		return nil, errors.New("offiaccount: New: empty AppSecret (allowed only with WithTokenSource)")
 	}
 	c.tokens.init(c)
+	c.installTransport()
 	return c, nil
 }
 
@@ -83,11 +100,12 @@ func WithHTTPClient(hc *http.Client) Option {
 }
 
 // WithBaseURL sends API calls to another origin: one of WeChat's backup domains, a proxy, or
-// a fake platform in tests. The URL must be absolute http(s) without query or fragment.
+// a fake platform in tests. The URL must be absolute http(s) without query or fragment. Any
+// origin other than WeChat's own domains turns the default failover off; see
+// [WithClientFailoverBaseURLs].
 func WithBaseURL(base string) Option {
 	return func(c *Client) error {
-		u, err := url.Parse(base)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+		if _, err := parseBaseURL(base); err != nil {
 			return fmt.Errorf("offiaccount: WithBaseURL: %q is not an absolute http(s) URL", base)
 		}
 		c.baseURL = strings.TrimRight(base, "/")
@@ -221,7 +239,7 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 	}
 	req, err := http.NewRequestWithContext(ctx, method, u, rd)
 	if err != nil {
-		return fmt.Errorf("offiaccount: %s: %w", path, redactErr(err))
+		return fmt.Errorf("offiaccount: %s: %w", path, c.scrub(redactErr(err), query))
 	}
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json; charset=utf-8")
@@ -229,12 +247,12 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 	req.Header.Set("Accept", "application/json")
 	resp, err := c.httpClient.Do(req)
 	if err != nil {
-		return fmt.Errorf("offiaccount: %s: %w", path, redactErr(err))
+		return fmt.Errorf("offiaccount: %s: %w", path, c.scrub(redactErr(err), query))
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes+1))
 	if err != nil {
-		return fmt.Errorf("offiaccount: %s: reading response: %w", path, redactErr(err))
+		return fmt.Errorf("offiaccount: %s: reading response: %w", path, c.scrub(redactErr(err), query))
 	}
 	if resp.StatusCode != http.StatusOK {
 		return &StatusError{StatusCode: resp.StatusCode, Path: path}
@@ -266,13 +284,80 @@ func decodeAnswer(path string, data []byte, out any) error {
 // secretParams are query parameters whose values must never reach an error or a log.
 var secretParams = [...]string{"access_token", "secret", "refresh_token", "code", "ticket"}
 
-// redactErr strips secrets from the URL that net/http puts in its errors.
+// redactErr strips secrets from the URL that net/http puts in its errors, and, by value,
+// the same secrets from the rest of the error's text.
 func redactErr(err error) error {
 	var ue *url.Error
-	if errors.As(err, &ue) {
-		ue.URL = redactURL(ue.URL)
+	if !errors.As(err, &ue) {
+		return err
+	}
+	var values []string
+	if u, perr := url.Parse(ue.URL); perr == nil {
+		q := u.Query()
+		for _, p := range secretParams {
+			values = append(values, q[p]...)
+		}
+	}
+	ue.URL = redactURL(ue.URL)
+	return scrubValues(err, values)
+}
+
+// minSecretLen is the shortest value scrubbed from error text: shorter ones (test fixtures)
+// would mangle ordinary words. Real secrets and tokens are 32 characters or more.
+const minSecretLen = 6
+
+// redactedError is an error whose text had secrets replaced. It unwraps to the original, so
+// errors.Is and errors.As still see what the transport returned.
+type redactedError struct {
+	msg string
+	err error
+}
+
+func (e *redactedError) Error() string { return e.msg }
+func (e *redactedError) Unwrap() error { return e.err }
+
+// scrub removes by value from err's text every secret the Client knows: its AppSecret, the
+// secret parameters of query (access_token, code, refresh_token, ...), every credential in
+// its cache, and extra. It returns err itself when its text holds none of them.
+func (c *Client) scrub(err error, query url.Values, extra ...string) error {
+	if err == nil {
+		return nil
+	}
+	values := append(extra, c.appSecret)
+	for _, p := range secretParams {
+		values = append(values, query[p]...)
+	}
+	values = c.tokens.knownValues(values)
+	return scrubValues(err, values)
+}
+
+// scrubText is scrub for a string.
+func (c *Client) scrubText(s string, extra ...string) string {
+	return replaceValues(s, c.tokens.knownValues(append(extra, c.appSecret)))
+}
+
+func scrubValues(err error, values []string) error {
+	msg := err.Error()
+	if clean := replaceValues(msg, values); clean != msg {
+		return &redactedError{msg: clean, err: err}
 	}
 	return err
+}
+
+// replaceValues replaces each value (longest first, so that a token containing another is
+// gone whole) and its query-escaped form with [REDACTED].
+func replaceValues(s string, values []string) string {
+	sort.Slice(values, func(i, j int) bool { return len(values[i]) > len(values[j]) })
+	for _, v := range values {
+		if len(v) < minSecretLen {
+			continue
+		}
+		s = strings.ReplaceAll(s, v, "[REDACTED]")
+		if esc := url.QueryEscape(v); esc != v {
+			s = strings.ReplaceAll(s, esc, "[REDACTED]")
+		}
+	}
+	return s
 }
 
 func redactURL(raw string) string {
@@ -301,3 +386,16 @@ func (discardHandler) Enabled(context.Context, slog.Level) bool  { return false 
 func (discardHandler) Handle(context.Context, slog.Record) error { return nil }
 func (d discardHandler) WithAttrs([]slog.Attr) slog.Handler      { return d }
 func (d discardHandler) WithGroup(string) slog.Handler           { return d }
+
+// isNil reports whether v is nil or an interface holding a nil pointer, func or map, which
+// would panic at its first use.
+func isNil(v any) bool {
+	if v == nil {
+		return true
+	}
+	switch rv := reflect.ValueOf(v); rv.Kind() {
+	case reflect.Pointer, reflect.Func, reflect.Map, reflect.Chan, reflect.Slice, reflect.Interface:
+		return rv.IsNil()
+	}
+	return false
+}

@@ -7,10 +7,14 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
+	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -41,18 +45,18 @@ func TestNewValidates(t *testing.T) {
 	t.Parallel()
 	_, err := New("", "s")
 	assert.Error(t, err)
-	_, err = New("a", "")
+	_, err = New(testAppID, "")
 	assert.Error(t, err)
 	for _, bad := range []string{"", "ftp://x", "api.weixin.qq.com", "https://x/?a=b", "https://x/#f", "http://"} {
-		_, err = New("a", "s", WithBaseURL(bad))
+		_, err = New(testAppID, "s", WithBaseURL(bad))
 		assert.Error(t, err, bad)
 	}
-	_, err = New("a", "s", WithHTTPClient(nil))
+	_, err = New(testAppID, "s", WithHTTPClient(nil))
 	assert.Error(t, err)
-	_, err = New("a", "s", WithLogger(nil))
+	_, err = New(testAppID, "s", WithLogger(nil))
 	assert.Error(t, err)
 
-	c, err := New("a", "s", WithBaseURL("https://sh.api.weixin.qq.com/"))
+	c, err := New(testAppID, "s", WithBaseURL("https://sh.api.weixin.qq.com/"))
 	require.NoError(t, err)
 	assert.Equal(t, "https://sh.api.weixin.qq.com", c.baseURL)
 	assert.NotZero(t, c.httpClient.Timeout, "default client has a timeout")
@@ -62,7 +66,7 @@ func TestNewValidates(t *testing.T) {
 func TestWithHTTPClientCopies(t *testing.T) {
 	t.Parallel()
 	hc := &http.Client{Timeout: time.Second}
-	c, err := New("a", "s", WithHTTPClient(hc))
+	c, err := New(testAppID, "s", WithHTTPClient(hc))
 	require.NoError(t, err)
 	hc.Timeout = time.Hour
 	assert.Equal(t, time.Second, c.httpClient.Timeout)
@@ -272,4 +276,280 @@ func TestEmptySecretOnlyWithTokenSource(t *testing.T) {
 	tok, err := c.AccessToken(context.Background())
 	require.NoError(t, err)
 	assert.Equal(t, "CENTRAL", tok)
+}
+
+// No nil argument makes a constructor or an option panic: each is an error.
+func TestNilArgumentsAreErrors(t *testing.T) {
+	t.Parallel()
+	var nilStore *MemoryStore
+	var nilSourceFunc TokenSourceFunc
+	cases := map[string]Option{
+		"nil option":         nil,
+		"nil store":          WithTokenStore(nil),
+		"typed nil store":    WithTokenStore(nilStore),
+		"nil http client":    WithHTTPClient(nil),
+		"nil logger":         WithLogger(nil),
+		"nil token source":   WithTokenSource(nil),
+		"typed nil source":   WithTokenSource(nilSourceFunc),
+		"bad failover entry": WithClientFailoverBaseURLs(""),
+	}
+	for name, opt := range cases {
+		assert.NotPanics(t, func() {
+			_, err := New(testAppID, testSecret, opt)
+			assert.Error(t, err, name)
+		}, name)
+	}
+	c, err := New(testAppID, testSecret)
+	require.NoError(t, err)
+	assert.NotPanics(t, func() {
+		_, err := c.AuthCodeURL("https://example.com/cb", ScopeBase, "s", nil)
+		assert.Error(t, err)
+	})
+}
+
+// echoErr is what a chatty transport (a debugging proxy, an instrumented RoundTripper)
+// returns: the full request and every answer it served before.
+type echoErr struct{ text string }
+
+func (e *echoErr) Error() string { return e.text }
+
+// echoTransport answers paths in ok and fails paths in fail with an error that echoes the
+// request URL, its body, and the answers given so far.
+type echoTransport struct {
+	mu   sync.Mutex
+	ok   map[string]string
+	fail map[string]bool
+	seen []string
+}
+
+func (e *echoTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	var body []byte
+	if r.Body != nil {
+		body, _ = io.ReadAll(r.Body)
+		r.Body.Close()
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.fail[r.URL.Path] {
+		return nil, &echoErr{fmt.Sprintf("proxy refused %s %s body=%s; earlier answers: %s",
+			r.Method, r.URL.String(), body, strings.Join(e.seen, " "))}
+	}
+	ans, ok := e.ok[r.URL.Path]
+	if !ok {
+		return nil, fmt.Errorf("no answer for %s", r.URL.Path)
+	}
+	e.seen = append(e.seen, ans)
+	return &http.Response{StatusCode: 200, Body: io.NopCloser(strings.NewReader(ans)), Header: http.Header{}, Request: r}, nil
+}
+
+// No error the Client returns and no line it logs holds a secret, whatever the transport
+// puts in its error text: the AppSecret (stable and legacy token endpoints), the
+// access_token, a ticket, an OAuth code, a user's access and refresh tokens.
+func TestErrorsAndLogsHoldNoSecretWhateverTheTransportSays(t *testing.T) {
+	t.Parallel()
+	const (
+		secret    = "Sup3rS3cretValue0123456789abcdef"
+		token     = "ACCESSTOKEN_abcdef0123456789"
+		ticket    = "JSAPITICKET_bxLdikRXVbTPdHSM05e5u5"
+		code      = "OAUTHCODE_0612345abcdef"
+		userAT    = "USERACCESS_0123456789ab"
+		refreshTk = "USERREFRESH_0123456789ab"
+	)
+	secrets := []string{secret, token, ticket, code, userAT, refreshTk}
+	answers := map[string]string{
+		tokenPathStable:                 `{"access_token":"` + token + `","expires_in":7200}`,
+		tokenPathLegacy:                 `{"access_token":"` + token + `","expires_in":7200}`,
+		"/cgi-bin/ticket/getticket":     `{"errcode":0,"ticket":"` + ticket + `","expires_in":7200}`,
+		"/sns/oauth2/access_token":      `{"access_token":"` + userAT + `","expires_in":7200,"refresh_token":"` + refreshTk + `","openid":"oOPEN","scope":"snsapi_base"}`,
+		"/cgi-bin/get_api_domain_ip":    `{"ip_list":[]}`,
+		"/sns/oauth2/refresh_token":     `{}`,
+		"/cgi-bin/menu/get":             `{}`,
+		"/cgi-bin/callback/check":       `{}`,
+		"/cgi-bin/user/info":            `{}`,
+		"/cgi-bin/get_current_selfmenu": `{}`,
+	}
+	newClient := func(t *testing.T, fail []string, opts ...Option) (*Client, *echoTransport, *syncBuf) {
+		et := &echoTransport{ok: answers, fail: map[string]bool{}}
+		for _, p := range fail {
+			et.fail[p] = true
+		}
+		logs := new(syncBuf)
+		opts = append(opts, WithHTTPClient(&http.Client{Transport: et}),
+			WithLogger(slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))))
+		c, err := New(testAppID, secret, opts...)
+		require.NoError(t, err)
+		c.tokens.retryBase = time.Millisecond
+		return c, et, logs
+	}
+	check := func(t *testing.T, err error, logs *syncBuf) {
+		t.Helper()
+		require.Error(t, err)
+		var ee *echoErr
+		assert.True(t, errors.As(err, &ee), "the transport's error is still reachable: %v", err)
+		for _, s := range secrets {
+			assert.NotContains(t, err.Error(), s)
+			assert.NotContains(t, logs.String(), s)
+		}
+		assert.Contains(t, err.Error(), "[REDACTED]")
+	}
+
+	t.Run("stable token endpoint", func(t *testing.T) {
+		c, _, logs := newClient(t, []string{tokenPathStable})
+		_, err := c.AccessToken(context.Background())
+		check(t, err, logs)
+		assert.Contains(t, logs.String(), "retrying", "the retry warnings were checked too")
+	})
+	t.Run("legacy token endpoint", func(t *testing.T) {
+		c, _, logs := newClient(t, []string{tokenPathLegacy}, WithLegacyTokenEndpoint())
+		_, err := c.AccessToken(context.Background())
+		check(t, err, logs)
+	})
+	t.Run("API call", func(t *testing.T) {
+		c, _, logs := newClient(t, []string{"/cgi-bin/menu/get"})
+		err := c.getJSON(context.Background(), "/cgi-bin/menu/get", nil, nil)
+		check(t, err, logs)
+	})
+	t.Run("ticket fetch", func(t *testing.T) {
+		c, et, logs := newClient(t, nil)
+		got, err := c.JSAPITicket(context.Background())
+		require.NoError(t, err)
+		require.Equal(t, ticket, got)
+		c.invalidateCredential(context.Background(), "ticket:"+string(TicketJSAPI), ticket)
+		et.mu.Lock()
+		et.fail["/cgi-bin/ticket/getticket"] = true
+		et.mu.Unlock()
+		_, err = c.JSAPITicket(context.Background())
+		check(t, err, logs)
+	})
+	t.Run("streamed media upload", func(t *testing.T) {
+		c, _, logs := newClient(t, []string{"/cgi-bin/media/upload"})
+		_, err := c.UploadMedia(context.Background(), MediaImage, "a.jpg", strings.NewReader("\xff\xd8 jpeg"))
+		check(t, err, logs)
+	})
+	t.Run("OAuth code exchange", func(t *testing.T) {
+		c, _, logs := newClient(t, []string{"/sns/oauth2/access_token"})
+		_, err := c.ExchangeCode(context.Background(), code)
+		check(t, err, logs)
+	})
+	t.Run("OAuth refresh", func(t *testing.T) {
+		c, _, logs := newClient(t, []string{"/sns/oauth2/refresh_token"})
+		_, err := c.RefreshUserToken(context.Background(), &UserToken{AccessToken: userAT, RefreshToken: refreshTk, OpenID: "oOPEN"})
+		check(t, err, logs)
+	})
+}
+
+// syncBuf is a strings.Builder safe for the logger's concurrent writes.
+type syncBuf struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuf) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuf) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// neverLeft tells errors that prove nothing was sent from those that do not.
+func TestNeverLeft(t *testing.T) {
+	t.Parallel()
+	live := context.Background()
+	done, cancel := context.WithCancel(context.Background())
+	cancel()
+	dial := &net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED}
+	tests := []struct {
+		name string
+		ctx  context.Context
+		err  error
+		want bool
+	}{
+		{"connection refused", live, &url.Error{Op: "Post", URL: "u", Err: dial}, true},
+		{"no such host", live, &url.Error{Op: "Get", URL: "u", Err: &net.OpError{Op: "dial", Err: &net.DNSError{Err: "no such host", Name: "api.weixin.qq.com", IsNotFound: true}}}, true},
+		{"bare DNS error", live, &net.DNSError{Err: "server misbehaving", Name: "x", IsTemporary: true}, true},
+		{"refused but context ended", done, dial, false},
+		{"reset while reading", live, &net.OpError{Op: "read", Net: "tcp", Err: syscall.ECONNRESET}, false},
+		{"write failed", live, &net.OpError{Op: "write", Net: "tcp", Err: syscall.EPIPE}, false},
+		{"proxy unreachable", live, &net.OpError{Op: "proxyconnect", Net: "tcp", Err: dial}, false},
+		{"timeout awaiting headers", live, &url.Error{Op: "Get", URL: "u", Err: context.DeadlineExceeded}, false},
+		{"EOF", live, io.EOF, false},
+	}
+	for _, tc := range tests {
+		assert.Equal(t, tc.want, neverLeft(tc.ctx, tc.err), tc.name)
+	}
+}
+
+// A streamed body that cannot be produced again is never sent to a backup.
+func TestRetargetNeedsARewindableBody(t *testing.T) {
+	t.Parallel()
+	from, _ := parseBaseURL("https://api.weixin.qq.com")
+	to, _ := parseBaseURL("https://api2.weixin.qq.com/prefix")
+	req, err := http.NewRequest(http.MethodPost, "https://api.weixin.qq.com/cgi-bin/x?access_token=T", strings.NewReader("{}"))
+	require.NoError(t, err)
+	next, ok := retarget(req, from, to)
+	require.True(t, ok)
+	assert.Equal(t, "https://api2.weixin.qq.com/prefix/cgi-bin/x?access_token=T", next.URL.String())
+	assert.Equal(t, "api2.weixin.qq.com", next.Host)
+	body, _ := io.ReadAll(next.Body)
+	assert.Equal(t, "{}", string(body))
+
+	req, err = http.NewRequest(http.MethodPost, "https://api.weixin.qq.com/cgi-bin/x", io.MultiReader(strings.NewReader("stream")))
+	require.NoError(t, err)
+	_, ok = retarget(req, from, to)
+	assert.False(t, ok)
+}
+
+// With the default base URL the backups are WeChat's documented domains; with another one,
+// none unless asked for.
+func TestFailoverDefaults(t *testing.T) {
+	t.Parallel()
+	hosts := func(c *Client) []string {
+		var out []string
+		for _, u := range c.httpClient.Transport.(*clientTransport).backups {
+			out = append(out, u.Host)
+		}
+		return out
+	}
+	c, err := New(testAppID, testSecret)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"api2.weixin.qq.com", "sh.api.weixin.qq.com", "sz.api.weixin.qq.com", "hk.api.weixin.qq.com"}, hosts(c))
+	c, err = New(testAppID, testSecret, WithBaseURL("https://sh.api.weixin.qq.com/"))
+	require.NoError(t, err)
+	assert.Equal(t, []string{"api.weixin.qq.com", "api2.weixin.qq.com", "sz.api.weixin.qq.com", "hk.api.weixin.qq.com"}, hosts(c))
+	c, err = New(testAppID, testSecret, WithBaseURL("https://proxy.example"))
+	require.NoError(t, err)
+	assert.Empty(t, hosts(c))
+	c, err = New(testAppID, testSecret, WithClientFailoverBaseURLs())
+	require.NoError(t, err)
+	assert.Empty(t, hosts(c))
+}
+
+// The order of origins: the base URL first, a sticky backup first until it expires or the
+// base URL answers again.
+func TestFailoverOrder(t *testing.T) {
+	t.Parallel()
+	c, err := New(testAppID, testSecret)
+	require.NoError(t, err)
+	tr := c.httpClient.Transport.(*clientTransport)
+	hosts := func() string {
+		var out []string
+		for _, u := range tr.order() {
+			out = append(out, strings.TrimSuffix(u.Host, ".weixin.qq.com"))
+		}
+		return strings.Join(out, " ")
+	}
+	assert.Equal(t, "api api2 sh.api sz.api hk.api", hosts())
+	tr.settle(tr.backups[1], true)
+	assert.Equal(t, "sh.api api api2 sz.api hk.api", hosts())
+	tr.settle(tr.backups[1], false)
+	assert.Equal(t, "sh.api api api2 sz.api hk.api", hosts(), "a sticky backup answering keeps its place")
+	tr.settle(tr.primary, false)
+	assert.Equal(t, "api api2 sh.api sz.api hk.api", hosts(), "the base URL answering ends it")
+	tr.sticky.Store(&sticky{origin: tr.backups[0], until: time.Now().Add(-time.Second)})
+	assert.Equal(t, "api api2 sh.api sz.api hk.api", hosts(), "expired")
 }

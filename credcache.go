@@ -173,7 +173,7 @@ func (cc *credCache) fetchLocked(ctx context.Context, rejected string, fetch fet
 		return "", err
 	}
 	if err := t.store.Set(ctx, cc.key, value, expiry); err != nil {
-		cc.logStoreErr(ctx, "set", err)
+		cc.logStoreErr(ctx, "set", err, value)
 	}
 	cc.adopt(value, expiry)
 	return value, nil
@@ -187,7 +187,7 @@ func (cc *credCache) fetchUnlocked(ctx context.Context, rejected string, fetch f
 		return "", err
 	}
 	if err := cc.t.store.Set(ctx, cc.key, value, expiry); err != nil {
-		cc.logStoreErr(ctx, "set", err)
+		cc.logStoreErr(ctx, "set", err, value)
 	}
 	cc.adopt(value, expiry)
 	return value, nil
@@ -197,7 +197,8 @@ func (cc *credCache) fetchUnlocked(ctx context.Context, rejected string, fetch f
 func (cc *credCache) fetch(ctx context.Context, rejected string, fetch fetchFunc) (string, time.Time, error) {
 	value, expiresIn, err := fetch(ctx, rejected)
 	if err != nil {
-		return "", time.Time{}, err
+		// A TokenSource's error may quote what it was handed.
+		return "", time.Time{}, cc.t.c.scrub(err, nil, rejected)
 	}
 	if value == "" || expiresIn <= 0 {
 		return "", time.Time{}, fmt.Errorf("%w: %s: empty value or non-positive lifetime", ErrBadResponse, cc.kind)
@@ -258,11 +259,16 @@ func (cc *credCache) invalidate(ctx context.Context, failed string) {
 	cc.rejected = failed
 	cc.mu.Unlock()
 	if _, err := cc.t.store.CompareAndDelete(ctx, cc.key, failed); err != nil {
-		cc.logStoreErr(ctx, "compare-and-delete", err)
+		cc.logStoreErr(ctx, "compare-and-delete", err, failed)
 	}
 }
 
-func (cc *credCache) logStoreErr(ctx context.Context, op string, err error) {
+// logStoreErr logs a store failure with every credential the Client knows (and values, the
+// ones in hand) scrubbed from the store's error text.
+func (cc *credCache) logStoreErr(ctx context.Context, op string, err error, values ...string) {
+	if errors.Is(err, errStoreBypassed) {
+		return // the breaker said so once already
+	}
 	cc.t.c.logger.LogAttrs(ctx, slog.LevelWarn, "offiaccount: token store failed, going on without it",
-		slog.String("kind", cc.kind), slog.String("op", op), slog.String("error", err.Error()))
+		slog.String("kind", cc.kind), slog.String("op", op), slog.String("error", cc.t.c.scrubText(err.Error(), values...)))
 }

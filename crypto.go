@@ -10,6 +10,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strings"
+	"unicode"
+	"unicode/utf8"
 )
 
 const (
@@ -38,8 +41,8 @@ type cipherKey struct {
 // decryption, so that changing the key in the admin page does not drop the messages WeChat
 // encrypted with the old one in the meantime.
 func NewMessageCrypter(appID, encodingAESKey string, previousKeys ...string) (*MessageCrypter, error) {
-	if appID == "" {
-		return nil, fmt.Errorf("offiaccount: NewMessageCrypter: empty AppID")
+	if err := checkAppID("NewMessageCrypter", appID); err != nil {
+		return nil, err
 	}
 	m := &MessageCrypter{appID: appID, rand: rand.Reader}
 	for i, k := range append([]string{encodingAESKey}, previousKeys...) {
@@ -56,14 +59,23 @@ func NewMessageCrypter(appID, encodingAESKey string, previousKeys ...string) (*M
 }
 
 func newCipherKey(encodingAESKey string) (cipherKey, error) {
-	if len(encodingAESKey) != aesKeyEncodedLen {
-		return cipherKey{}, fmt.Errorf("%w: want %d characters, got %d", ErrInvalidAESKey, aesKeyEncodedLen, len(encodingAESKey))
+	// The key itself never enters an error: only its length and positions.
+	if ws := surroundingSpace(encodingAESKey); ws != "" {
+		return cipherKey{}, fmt.Errorf("%w: it %s; copy the key again without surrounding whitespace", ErrInvalidAESKey, ws)
+	}
+	if len(encodingAESKey) == aesKeyEncodedLen+1 && encodingAESKey[aesKeyEncodedLen] == '=' {
+		return cipherKey{}, fmt.Errorf("%w: want %d characters, got %d: drop the trailing '='", ErrInvalidAESKey, aesKeyEncodedLen, len(encodingAESKey))
 	}
 	for i := 0; i < len(encodingAESKey); i++ {
 		c := encodingAESKey[i]
 		if !('A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '+' || c == '/') {
-			return cipherKey{}, fmt.Errorf("%w: character %d is not in the base64 alphabet", ErrInvalidAESKey, i)
+			r, _ := utf8.DecodeRuneInString(encodingAESKey[i:])
+			return cipherKey{}, fmt.Errorf("%w: character %d (%s) is not in the base64 alphabet [A-Za-z0-9+/]",
+				ErrInvalidAESKey, utf8.RuneCountInString(encodingAESKey[:i])+1, runeName(r))
 		}
+	}
+	if len(encodingAESKey) != aesKeyEncodedLen {
+		return cipherKey{}, fmt.Errorf("%w: want %d characters, got %d", ErrInvalidAESKey, aesKeyEncodedLen, len(encodingAESKey))
 	}
 	// Not StrictEncoding: the 43rd character carries two unused bits that WeChat's own sample
 	// key sets.
@@ -192,4 +204,96 @@ func (m *MessageCrypter) open(k *cipherKey, pt, ct []byte) ([]byte, error) {
 		return nil, ErrAppIDMismatch
 	}
 	return msg, nil
+}
+
+// appIDHexLen is the number of lowercase hex digits after "wx" in every real AppID, such as
+// wx2c2769f8efd9abc2 (the sample of WeChat's message-encryption docs).
+const appIDHexLen = 16
+
+// checkAppID rejects an AppID that cannot be real, so that a typo or a stray space shows up
+// when the program starts rather than as 403s or errcode 40013 later. AppIDs are not secret:
+// the error quotes it.
+func checkAppID(where, appID string) error {
+	if appID == "" {
+		return configErrorf(ErrInvalidAppID, "offiaccount: %s: empty AppID", where)
+	}
+	if ws := surroundingSpace(appID); ws != "" {
+		return configErrorf(ErrInvalidAppID, "offiaccount: %s: AppID %q %s; copy it again without surrounding whitespace", where, appID, ws)
+	}
+	ok := len(appID) == 2+appIDHexLen && strings.HasPrefix(appID, "wx")
+	for i := 2; ok && i < len(appID); i++ {
+		c := appID[i]
+		ok = '0' <= c && c <= '9' || 'a' <= c && c <= 'f'
+	}
+	if !ok {
+		return configErrorf(ErrInvalidAppID, "offiaccount: %s: AppID %q cannot be real: an AppID is \"wx\" and %d lowercase hex digits, such as wx2c2769f8efd9abc2 (admin page, 设置与开发 > 基本配置)",
+			where, appID, appIDHexLen)
+	}
+	return nil
+}
+
+// checkSecretValue rejects a secret (AppSecret, callback Token) with surrounding whitespace,
+// which WeChat never issues and copying from a page or a file often adds. The value itself
+// never enters the error.
+func checkSecretValue(sentinel error, where, what, v string) error {
+	if ws := surroundingSpace(v); ws != "" {
+		return configErrorf(sentinel, "offiaccount: %s: %s %s; copy it again without surrounding whitespace", where, what, ws)
+	}
+	for i, r := range v {
+		if unicode.IsControl(r) || unicode.IsSpace(r) {
+			return configErrorf(sentinel, "offiaccount: %s: %s holds a %s at character %d", where, what, runeName(r), utf8.RuneCountInString(v[:i])+1)
+		}
+	}
+	return nil
+}
+
+// surroundingSpace describes leading or trailing whitespace of v ("has a trailing space"),
+// or returns "" when there is none.
+func surroundingSpace(v string) string {
+	if r, _ := utf8.DecodeLastRuneInString(v); unicode.IsSpace(r) {
+		return "has a trailing " + runeName(r)
+	}
+	if r, _ := utf8.DecodeRuneInString(v); unicode.IsSpace(r) {
+		return "has a leading " + runeName(r)
+	}
+	return ""
+}
+
+// runeName names a character for an error message without quoting secret text around it.
+func runeName(r rune) string {
+	switch r {
+	case ' ':
+		return "space"
+	case '\n':
+		return "newline"
+	case '\r':
+		return "carriage return"
+	case '\t':
+		return "tab"
+	case '=':
+		return "'='"
+	}
+	if unicode.IsSpace(r) {
+		return fmt.Sprintf("whitespace U+%04X", r)
+	}
+	if unicode.IsControl(r) || !unicode.IsPrint(r) {
+		return fmt.Sprintf("control character U+%04X", r)
+	}
+	if r < utf8.RuneSelf {
+		return fmt.Sprintf("%q", r) // punctuation: not part of a valid key, so not a secret
+	}
+	return fmt.Sprintf("non-ASCII character U+%04X", r)
+}
+
+// configError is a constructor's message that also matches its sentinel with errors.Is.
+type configError struct {
+	kind error
+	msg  string
+}
+
+func (e *configError) Error() string { return e.msg }
+func (e *configError) Unwrap() error { return e.kind }
+
+func configErrorf(kind error, format string, args ...any) error {
+	return &configError{kind: kind, msg: fmt.Sprintf(format, args...)}
 }

@@ -271,3 +271,80 @@ func BenchmarkDecrypt(b *testing.B) {
 		}
 	}
 }
+
+// The EncodingAESKey errors say what to fix, count characters from 1 and never quote the key.
+func TestNewMessageCrypterKeyErrorsSayWhatToFix(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, key, want string
+	}{
+		{"trailing =", sampleAESKey + "=", "drop the trailing '='"},
+		{"trailing space", sampleAESKey + " ", "has a trailing space"},
+		{"trailing newline", sampleAESKey + "\n", "has a trailing newline"},
+		{"leading tab", "\t" + sampleAESKey, "has a leading tab"},
+		{"stray newline", sampleAESKey[:12] + "\n" + sampleAESKey[12:42], "character 13 (newline)"},
+		{"first character", "-" + sampleAESKey[1:], "character 1 ('-')"},
+		{"too short", sampleAESKey[:40], "want 43 characters, got 40"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := NewMessageCrypter(sampleAppID, tc.key)
+			require.ErrorIs(t, err, ErrInvalidAESKey)
+			assert.Contains(t, err.Error(), tc.want)
+			assert.NotContains(t, err.Error(), sampleAESKey[:20], "the key never enters the error")
+		})
+	}
+}
+
+// checkAppID accepts what WeChat issues and rejects what it cannot have issued.
+func TestAppIDValidation(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		appID string
+		want  string // "" when accepted, else a piece of the message
+	}{
+		{"wx2c2769f8efd9abc2", ""},
+		{"wx0123456789abcdef", ""},
+		{"", "empty AppID"},
+		{"wx2c2769f8efd9abc2 ", "has a trailing space"},
+		{"wx2c2769f8efd9abc2\n", "has a trailing newline"},
+		{" wx2c2769f8efd9abc2", "has a leading space"},
+		{"wx2c2769f8efd9abc", `"wx" and 16 lowercase hex digits`},
+		{"wx2c2769f8efd9abc2a", "cannot be real"},
+		{"WX2c2769f8efd9abc2", "cannot be real"},
+		{"wx2C2769F8EFD9ABC2", "cannot be real"},
+		{"wx2c2769f8efd9abcg", "cannot be real"},
+		{"gh_10f6c3c3ac5a", "cannot be real"}, // the account's original ID, a common mix-up
+	}
+	for _, tc := range tests {
+		for _, build := range []func() error{
+			func() error { _, err := New(tc.appID, testSecret); return err },
+			func() error { _, err := NewMessageCrypter(tc.appID, sampleAESKey); return err },
+		} {
+			err := build()
+			if tc.want == "" {
+				assert.NoError(t, err, "%q", tc.appID)
+				continue
+			}
+			require.ErrorIs(t, err, ErrInvalidAppID, "%q", tc.appID)
+			assert.Contains(t, err.Error(), tc.want, "%q", tc.appID)
+		}
+	}
+}
+
+// An AppSecret with surrounding whitespace is rejected without being quoted.
+func TestAppSecretValidation(t *testing.T) {
+	t.Parallel()
+	tests := []struct{ secret, want string }{
+		{testSecret + " ", "AppSecret has a trailing space"},
+		{testSecret + "\r\n", "AppSecret has a trailing newline"},
+		{"\t" + testSecret, "AppSecret has a leading tab"},
+		{testSecret[:5] + "\x00" + testSecret[5:], "control character U+0000 at character 6"},
+	}
+	for _, tc := range tests {
+		_, err := New(testAppID, tc.secret)
+		require.ErrorIs(t, err, ErrInvalidAppSecret, "%q", tc.secret)
+		assert.Contains(t, err.Error(), tc.want)
+		assert.NotContains(t, err.Error(), testSecret[:8])
+	}
+}

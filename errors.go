@@ -80,6 +80,13 @@ var (
 	// ErrOAuthDenied: the redirect carries no code; the user refused to authorize.
 	ErrOAuthDenied = errors.New("offiaccount: user did not authorize")
 
+	// ErrInvalidAppID: an AppID that cannot be real (not "wx" and 16 lowercase hex digits,
+	// or with surrounding whitespace), rejected by New and NewMessageCrypter.
+	ErrInvalidAppID = errors.New("offiaccount: invalid AppID")
+	// ErrInvalidAppSecret: an AppSecret with surrounding whitespace or control characters,
+	// rejected by New. The error never contains the secret.
+	ErrInvalidAppSecret = errors.New("offiaccount: invalid AppSecret")
+
 	// Sentinels of publishing (发布能力), matched by *PublishError (PublishJob.Err).
 
 	// ErrPublishFailed matches every publish job that did not end published, or whose

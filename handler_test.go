@@ -242,7 +242,7 @@ func TestHandlerOfficialSample(t *testing.T) {
 func TestHandlerRejections(t *testing.T) {
 	t.Parallel()
 	c := mustCrypter(t, sample2AppID, sampleAESKey)
-	other := mustCrypter(t, "wxotherapp000000", sampleAESKey)
+	other := mustCrypter(t, "wx0e7e0a990000000f", sampleAESKey)
 	plain := newSender(nil)
 	safe := newSender(c)
 	tests := []struct {

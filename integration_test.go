@@ -18,7 +18,7 @@ import (
 // way, WeChat's retries, and a reply too slow for the passive window.
 func TestIntegrationBotWithPlatform(t *testing.T) {
 	const (
-		appID, secret = "wxintegration0001", "integration-secret"
+		appID, secret = "wx1e7e9a7100000001", "integration-secret"
 		token, aesKey = "integrationToken", "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
 		user          = "oIntegrationUser"
 	)

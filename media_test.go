@@ -452,7 +452,7 @@ func ExampleClient_UploadMedia() {
 		io.WriteString(w, `{"type":"image","media_id":"MEDIA_ID","created_at":1672500000}`)
 	}))
 	defer srv.Close()
-	client, _ := New("wxAPPID", "SECRET", WithBaseURL(srv.URL))
+	client, _ := New("wx0000000000a991d0", "SECRET", WithBaseURL(srv.URL))
 	ctx := context.Background()
 
 	// Usually an *os.File: its size is checked before sending and it is streamed.

@@ -2,6 +2,7 @@ package offiaccount
 
 import (
 	"context"
+	"crypto/sha256"
 	"crypto/subtle"
 	"errors"
 	"fmt"
@@ -9,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -98,6 +100,9 @@ func (c *Client) AuthCodeURL(redirectURI string, scope OAuthScope, state string,
 	}
 	var cfg authCodeConfig
 	for _, o := range opts {
+		if o == nil {
+			return "", errors.New("offiaccount: AuthCodeURL: nil option")
+		}
 		o(&cfg)
 	}
 	var b strings.Builder
@@ -301,14 +306,20 @@ func userTokenQuery(tok *UserToken) (url.Values, error) {
 	return url.Values{"access_token": {tok.AccessToken}, "openid": {tok.OpenID}}, nil
 }
 
-// checkOAuthParam rejects empty and oversized values before they cost a round trip. The
-// value itself never enters the error: it may be a token.
+// checkOAuthParam rejects empty, oversized and non-printable values before they cost a round
+// trip; the errors match ErrInvalidRequest. The value itself never enters the error: it may
+// be a token.
 func checkOAuthParam(name, v string) error {
 	if v == "" {
-		return fmt.Errorf("offiaccount: empty %s", name)
+		return fmt.Errorf("%w: empty %s", ErrInvalidRequest, name)
 	}
 	if len(v) > maxOAuthParamLen {
-		return fmt.Errorf("offiaccount: %s longer than %d bytes", name, maxOAuthParamLen)
+		return fmt.Errorf("%w: %s longer than %d bytes", ErrInvalidRequest, name, maxOAuthParamLen)
+	}
+	for i := 0; i < len(v); i++ {
+		if v[i] <= ' ' || v[i] >= 0x7f {
+			return fmt.Errorf("%w: %s holds a space, control or non-ASCII byte at byte %d", ErrInvalidRequest, name, i+1)
+		}
 	}
 	return nil
 }
@@ -359,25 +370,79 @@ type OAuthRedirectOptions struct {
 	// OnToken receives the exchanged token and writes the response, typically setting a
 	// session and redirecting to the page the user wanted. Required.
 	OnToken func(w http.ResponseWriter, r *http.Request, tok *UserToken)
-	// OnError writes the response when the redirect fails. err matches ErrOAuthState,
-	// ErrOAuthDenied, ErrOAuthCodeInvalid or another error of ExchangeCode. Nil: a plain
-	// text answer of 403 (state, denied), 400 (code) or 502 (other).
+	// OnError writes the response when the redirect fails. err matches ErrInvalidRequest
+	// (a malformed code or state), ErrOAuthState, ErrOAuthDenied, ErrOAuthCodeInvalid or
+	// another error of ExchangeCode. Nil: a plain text answer of 400 (malformed input, bad
+	// code), 403 (state, denied) or 502 (other).
 	OnError func(w http.ResponseWriter, r *http.Request, err error)
+	// ConsumeState, when set, is called once the state matched and before the code is
+	// exchanged: delete the stored state there (clear the cookie, drop it from the session) so
+	// that no other process accepts it again. An error fails the redirect with ErrOAuthState.
+	// Whether or not it is set, the handler itself refuses a state it accepted in the last
+	// [OAuthStateMemory].
+	ConsumeState func(w http.ResponseWriter, r *http.Request, state string) error
 }
 
+// OAuthStateMemory is how long an OAuthRedirectHandler remembers the states it accepted, so
+// that a state works once: keep the stored state (cookie, session) shorter-lived than this,
+// or delete it in ConsumeState. A code is valid for 5 minutes.
+const OAuthStateMemory = time.Hour
+
+// maxUsedStates bounds the remembered states (32 bytes each plus the map's overhead); past
+// it the oldest are forgotten first.
+const maxUsedStates = 100_000
+
 // OAuthRedirectHandler returns the http.Handler to mount at the redirect URI given to
-// AuthCodeURL. On GET ?code=…&state=… it checks state against opts.State in constant time,
-// and only then exchanges the code and calls opts.OnToken.
+// AuthCodeURL. On GET ?code=…&state=… it refuses malformed input (400), checks state against
+// opts.State in constant time, spends the state (a state is accepted once: see
+// [OAuthStateMemory] and ConsumeState), and only then exchanges the code and calls
+// opts.OnToken.
 func (c *Client) OAuthRedirectHandler(opts OAuthRedirectOptions) (http.Handler, error) {
 	if opts.State == nil || opts.OnToken == nil {
 		return nil, errors.New("offiaccount: OAuthRedirectHandler needs State and OnToken")
 	}
-	return &oauthRedirectHandler{exchange: c.ExchangeCode, opts: opts}, nil
+	return &oauthRedirectHandler{exchange: c.ExchangeCode, opts: opts, used: newUsedStates(time.Now)}, nil
 }
 
 type oauthRedirectHandler struct {
 	exchange func(ctx context.Context, code string) (*UserToken, error)
 	opts     OAuthRedirectOptions
+	used     *usedStates
+}
+
+// usedStates remembers accepted states (by hash) for OAuthStateMemory, oldest first.
+type usedStates struct {
+	now   func() time.Time
+	mu    sync.Mutex
+	seen  map[[sha256.Size]byte]time.Time
+	order [][sha256.Size]byte
+}
+
+func newUsedStates(now func() time.Time) *usedStates {
+	return &usedStates{now: now, seen: make(map[[sha256.Size]byte]time.Time)}
+}
+
+// consume records state and reports whether it was unused.
+func (u *usedStates) consume(state string) bool {
+	k := sha256.Sum256([]byte(state))
+	now := u.now()
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	for len(u.order) > 0 {
+		old := u.order[0]
+		if len(u.order) < maxUsedStates && now.Sub(u.seen[old]) < OAuthStateMemory {
+			break
+		}
+		delete(u.seen, old)
+		u.order[0] = [sha256.Size]byte{}
+		u.order = u.order[1:]
+	}
+	if _, ok := u.seen[k]; ok {
+		return false
+	}
+	u.seen[k] = now
+	u.order = append(u.order, k)
+	return true
 }
 
 func (h *oauthRedirectHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -386,7 +451,7 @@ func (h *oauthRedirectHandler) ServeHTTP(w http.ResponseWriter, r *http.Request)
 		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 		return
 	}
-	tok, err := h.complete(r)
+	tok, err := h.complete(w, r)
 	if err != nil {
 		if h.opts.OnError != nil {
 			h.opts.OnError(w, r, err)
@@ -394,6 +459,8 @@ func (h *oauthRedirectHandler) ServeHTTP(w http.ResponseWriter, r *http.Request)
 		}
 		w.Header().Set("X-Content-Type-Options", "nosniff")
 		switch {
+		case errors.Is(err, ErrInvalidRequest):
+			http.Error(w, "malformed authorization redirect", http.StatusBadRequest)
 		case errors.Is(err, ErrOAuthState), errors.Is(err, ErrOAuthDenied):
 			http.Error(w, "authorization failed", http.StatusForbidden)
 		case errors.Is(err, ErrOAuthCodeInvalid):
@@ -406,22 +473,46 @@ func (h *oauthRedirectHandler) ServeHTTP(w http.ResponseWriter, r *http.Request)
 	h.opts.OnToken(w, r, tok)
 }
 
-func (h *oauthRedirectHandler) complete(r *http.Request) (*UserToken, error) {
+func (h *oauthRedirectHandler) complete(w http.ResponseWriter, r *http.Request) (*UserToken, error) {
 	q := r.URL.Query()
+	// Malformed input is refused before anything else: it is no WeChat redirect.
+	states, codes := q["state"], q["code"]
+	if len(states) > 1 || len(codes) > 1 {
+		return nil, fmt.Errorf("%w: more than one state or code", ErrInvalidRequest)
+	}
 	got := q.Get("state")
+	if len(got) > maxOAuthStateLen {
+		return nil, fmt.Errorf("%w: state longer than %d bytes", ErrInvalidRequest, maxOAuthStateLen)
+	}
+	for i := 0; i < len(got); i++ {
+		if !isASCIIAlnum(got[i]) {
+			return nil, fmt.Errorf("%w: state is not [A-Za-z0-9]", ErrInvalidRequest)
+		}
+	}
+	code := q.Get("code")
+	if code != "" {
+		if err := checkOAuthParam("code", code); err != nil {
+			return nil, err
+		}
+	}
 	want, err := h.opts.State(r)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrOAuthState, err)
 	}
-	if want == "" || len(q["state"]) != 1 || subtle.ConstantTimeCompare([]byte(got), []byte(want)) != 1 {
+	if want == "" || len(states) != 1 || subtle.ConstantTimeCompare([]byte(got), []byte(want)) != 1 {
 		return nil, ErrOAuthState
 	}
-	codes := q["code"]
-	if len(codes) == 0 || codes[0] == "" {
+	if code == "" {
 		return nil, ErrOAuthDenied
 	}
-	if len(codes) > 1 {
-		return nil, fmt.Errorf("%w: more than one code", ErrOAuthCodeInvalid)
+	// The state matched: it is spent now, whatever the exchange brings.
+	if !h.used.consume(got) {
+		return nil, fmt.Errorf("%w: state already used", ErrOAuthState)
 	}
-	return h.exchange(r.Context(), codes[0])
+	if h.opts.ConsumeState != nil {
+		if err := h.opts.ConsumeState(w, r, got); err != nil {
+			return nil, fmt.Errorf("%w: consuming state: %w", ErrOAuthState, err)
+		}
+	}
+	return h.exchange(r.Context(), code)
 }

@@ -372,15 +372,24 @@ func TestOAuthRedirectHandler(t *testing.T) {
 		exchanges                   int32
 	}{
 		{"success", "GET", "code=GOOD&state=S1", "S1", 302, 1},
-		{"no cookie", "GET", "code=GOOD&state=S1", "", 403, 0},
-		{"state mismatch", "GET", "code=GOOD&state=S2", "S1", 403, 0},
-		{"state missing", "GET", "code=GOOD", "S1", 403, 0},
-		{"state duplicated", "GET", "code=GOOD&state=S1&state=S1", "S1", 403, 0},
+		{"state reused for a new code", "GET", "code=GOOD2&state=S1", "S1", 403, 0},
+		{"no cookie", "GET", "code=GOOD&state=S2", "", 403, 0},
+		{"state mismatch", "GET", "code=GOOD&state=S2", "S3", 403, 0},
+		{"state missing", "GET", "code=GOOD", "S3", 403, 0},
+		{"state duplicated", "GET", "code=GOOD&state=S3&state=S3", "S3", 400, 0},
 		{"empty stored state", "GET", "code=GOOD&state=", "", 403, 0},
-		{"denied: no code", "GET", "state=S1", "S1", 403, 0},
-		{"two codes", "GET", "code=A&code=B&state=S1", "S1", 400, 0},
-		{"code used", "GET", "code=USED&state=S1", "S1", 400, 1},
-		{"upstream busy", "GET", "code=BUSY&state=S1", "S1", 502, 1},
+		{"denied: no code", "GET", "state=S3", "S3", 403, 0},
+		{"two codes", "GET", "code=A&code=B&state=S3", "S3", 400, 0},
+		{"over-long code", "GET", "code=" + strings.Repeat("c", maxOAuthParamLen+1) + "&state=S3", "S3", 400, 0},
+		{"control byte in code", "GET", "code=AB%01CD&state=S3", "S3", 400, 0},
+		{"space in code", "GET", "code=AB+CD&state=S3", "S3", 400, 0},
+		{"non-ASCII code", "GET", "code=%E4%B8%AD&state=S3", "S3", 400, 0},
+		{"over-long state", "GET", "code=GOOD&state=" + strings.Repeat("s", maxOAuthStateLen+1), "S3", 400, 0},
+		{"state not alphanumeric", "GET", "code=GOOD&state=S%3B3", "S;3", 400, 0},
+		{"denied state stays usable", "GET", "code=GOOD&state=S3", "S3", 302, 1},
+		{"code used", "GET", "code=USED&state=S4", "S4", 400, 1},
+		{"code used: state spent", "GET", "code=GOOD&state=S4", "S4", 403, 0},
+		{"upstream busy", "GET", "code=BUSY&state=S5", "S5", 502, 1},
 		{"POST", "POST", "code=GOOD&state=S1", "S1", 405, 0},
 	}
 	for _, tt := range tests {
@@ -400,16 +409,28 @@ func TestOAuthRedirectHandler(t *testing.T) {
 	}
 
 	var gotErr error
+	var consumed []string
 	h2, err := c.OAuthRedirectHandler(OAuthRedirectOptions{
 		State:   func(*http.Request) (string, error) { return "S", nil },
 		OnToken: func(http.ResponseWriter, *http.Request, *UserToken) { t.Error("OnToken called") },
 		OnError: func(w http.ResponseWriter, _ *http.Request, err error) { gotErr = err; w.WriteHeader(418) },
+		ConsumeState: func(w http.ResponseWriter, _ *http.Request, state string) error {
+			consumed = append(consumed, state)
+			http.SetCookie(w, &http.Cookie{Name: "oauth_state", MaxAge: -1})
+			return nil
+		},
 	})
 	require.NoError(t, err)
 	rec := httptest.NewRecorder()
 	h2.ServeHTTP(rec, httptest.NewRequest("GET", "/cb?code=USED&state=S", nil))
 	assert.Equal(t, 418, rec.Code)
 	assert.ErrorIs(t, gotErr, ErrOAuthCodeInvalid)
+	assert.Equal(t, []string{"S"}, consumed)
+	assert.Contains(t, rec.Header().Get("Set-Cookie"), "oauth_state=;")
+	rec = httptest.NewRecorder()
+	h2.ServeHTTP(rec, httptest.NewRequest("GET", "/cb?code=%00&state=S", nil))
+	assert.ErrorIs(t, gotErr, ErrInvalidRequest)
+	assert.Equal(t, []string{"S"}, consumed, "malformed input consumes nothing")
 
 	_, err = c.OAuthRedirectHandler(OAuthRedirectOptions{})
 	assert.Error(t, err)
@@ -422,4 +443,21 @@ func TestClassifyOAuthErrorPassesOthers(t *testing.T) {
 	assert.NoError(t, classifyOAuthError(nil))
 	api := &APIError{Code: CodeInvalidCredential, Path: "/sns/oauth2/access_token"}
 	assert.Same(t, error(api), classifyOAuthError(api), "40001 from the code exchange is about the AppSecret")
+}
+
+// The remembered states are bounded by age and count.
+func TestUsedStatesForget(t *testing.T) {
+	t.Parallel()
+	now := time.Unix(1_700_000_000, 0)
+	u := newUsedStates(func() time.Time { return now })
+	assert.True(t, u.consume("A"))
+	assert.False(t, u.consume("A"))
+	now = now.Add(OAuthStateMemory)
+	assert.True(t, u.consume("B"))
+	assert.Len(t, u.seen, 1, "A is forgotten after OAuthStateMemory")
+	for i := 0; i < maxUsedStates+10; i++ {
+		u.consume(fmt.Sprint("s", i))
+	}
+	assert.LessOrEqual(t, len(u.seen), maxUsedStates)
+	assert.Len(t, u.order, len(u.seen))
 }

@@ -27,12 +27,12 @@ import (
 // suiteLogs; TestMain fails the run if any registered secret shows up there.
 const (
 	hardToken     = "hardenToken4711"
-	hardAppID     = "wxh4rd3n1ng0000001"
+	hardAppID     = "wx4a2d3e01bc0f0001"
 	hardSecret    = "s3cr3tAppSecretForHardening0042x"
 	hardAESKey    = "Hq9sXkT2bVw7LmN4pR8yZa1cD6fG3jK5oU0eWiQtYxE"
 	hardOldAESKey = "ZYXWVUTSRQPONMLKJIHGFEDCBA9876543210zyxwvut"
 	otherAESKey   = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
-	otherAppID    = "wx0ther0ccount0002"
+	otherAppID    = "wx0e7e0cc0c0e70002"
 )
 
 // logSink collects log output from every logger the suites create, and the

@@ -60,7 +60,7 @@ func (f TokenSourceFunc) Token(ctx context.Context, rejected string) (string, ti
 // Client's own.
 func WithTokenStore(s TokenStore) Option {
 	return func(c *Client) error {
-		if s == nil {
+		if isNil(s) {
 			return errors.New("offiaccount: WithTokenStore: nil store")
 		}
 		c.tokens.store = s
@@ -96,7 +96,7 @@ func WithTokenRefreshMargin(d time.Duration) Option {
 // AppSecret is then never sent.
 func WithTokenSource(src TokenSource) Option {
 	return func(c *Client) error {
-		if src == nil {
+		if isNil(src) {
 			return errors.New("offiaccount: WithTokenSource: nil source")
 		}
 		c.tokens.source = src
@@ -137,6 +137,9 @@ type tokenCache struct {
 	clk       clock
 	retryBase time.Duration // first backoff of a failing token endpoint
 
+	storeTimeout time.Duration // bound of each store call; see storeBreaker
+	storeCoolOff time.Duration
+
 	access    credCache
 	lastForce atomic.Int64 // unix nanoseconds of the last force_refresh in this process
 
@@ -148,6 +151,16 @@ func (t *tokenCache) init(c *Client) {
 	t.c = c
 	if t.store == nil {
 		t.store = NewMemoryStore()
+	}
+	if _, inMemory := t.store.(*MemoryStore); !inMemory {
+		// A store that does I/O gets a timeout and a circuit breaker.
+		if t.storeTimeout == 0 {
+			t.storeTimeout = DefaultTokenStoreTimeout
+		}
+		if t.storeCoolOff == 0 {
+			t.storeCoolOff = TokenStoreCoolOff
+		}
+		t.store = &storeBreaker{s: t.store, timeout: t.storeTimeout, coolOff: t.storeCoolOff, logger: c.logger}
 	}
 	if !t.marginSet {
 		t.margin = DefaultTokenRefreshMargin
@@ -161,6 +174,27 @@ func (t *tokenCache) init(c *Client) {
 	t.access.setup(t, credAccessToken)
 	m := map[string]*credCache{credAccessToken: &t.access}
 	t.kinds.Store(&m)
+}
+
+// knownValues appends every credential this Client holds (fresh, last, rejected) to dst, for
+// scrubbing error text.
+func (t *tokenCache) knownValues(dst []string) []string {
+	kinds := t.kinds.Load()
+	if kinds == nil {
+		return dst
+	}
+	for _, cc := range *kinds {
+		if e := cc.cur.Load(); e != nil {
+			dst = append(dst, e.value)
+		}
+		if e := cc.last.Load(); e != nil {
+			dst = append(dst, e.value)
+		}
+		cc.mu.Lock()
+		dst = append(dst, cc.rejected)
+		cc.mu.Unlock()
+	}
+	return dst
 }
 
 // cache returns the cache of one credential kind, creating it on first use.

@@ -2,9 +2,12 @@ package offiaccount
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"log/slog"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -48,9 +51,11 @@ import (
 // mode then hands both the same token. Waiters poll Get and TryLock with backoff, bounded by
 // their context; the store needs no notification mechanism.
 //
-// Every method must honour ctx (deadline, cancellation) for its I/O. When a method returns an
-// error, the Client logs it and falls back to fetching on its own, so an unreachable store
-// slows an account down but does not break it. Errors must not contain the values.
+// Every method must honour ctx (deadline, cancellation) for its I/O. The Client bounds each
+// call by [DefaultTokenStoreTimeout]. When a method returns an error or times out, the Client
+// logs it, falls back to fetching on its own, and leaves the store alone for
+// [TokenStoreCoolOff], so an unreachable or stalled store slows an account down by one
+// timeout at most, and does not break it. Errors must not contain the values.
 //
 // Use package storetest's TestTokenStore to check an implementation against this contract.
 type TokenStore interface {
@@ -169,3 +174,117 @@ func (m *MemoryStore) GoString() string { return m.String() }
 
 // LogValue keeps the cached credentials out of structured logs.
 func (m *MemoryStore) LogValue() slog.Value { return slog.StringValue(m.String()) }
+
+// DefaultTokenStoreTimeout bounds each call the Client makes to its [TokenStore] (unless
+// [WithClientTokenStoreTimeout] says otherwise), on top of the caller's context.
+const DefaultTokenStoreTimeout = time.Second
+
+// TokenStoreCoolOff is how long the Client leaves its [TokenStore] alone after a call failed
+// or timed out. Meanwhile it works from its own memory: one fetch at a time per process, as
+// always, but no sharing with other processes. Once the cool-off is over, one caller tries
+// the store again while the others keep going without it.
+//
+// Together with the timeout this bounds what a stalled store (one that accepts connections
+// and never answers) costs: one store timeout per cool-off, not one per store call.
+const TokenStoreCoolOff = 10 * time.Second
+
+// errStoreBypassed is what a store call returns during the cool-off; it is never logged.
+var errStoreBypassed = errors.New("offiaccount: token store skipped after a recent failure")
+
+// WithClientTokenStoreTimeout bounds each call to the [TokenStore] by d instead of
+// [DefaultTokenStoreTimeout]. d must be between 1 ms and 1 minute.
+func WithClientTokenStoreTimeout(d time.Duration) Option {
+	return func(c *Client) error {
+		if d < time.Millisecond || d > time.Minute {
+			return fmt.Errorf("offiaccount: WithClientTokenStoreTimeout: %v is outside [1ms, 1m]", d)
+		}
+		c.tokens.storeTimeout = d
+		return nil
+	}
+}
+
+// storeBreaker is the circuit breaker in front of a TokenStore that does I/O: each call is
+// bounded by timeout, and after a failure the store is skipped for coolOff. It mirrors what
+// redisstore's DedupeStore does during a Redis outage.
+type storeBreaker struct {
+	s         TokenStore
+	timeout   time.Duration
+	coolOff   time.Duration
+	logger    *slog.Logger
+	downUntil atomic.Int64 // Unix nanoseconds before which the store is not called
+	degraded  atomic.Bool
+}
+
+var _ TokenStore = (*storeBreaker)(nil)
+
+// usable reports whether to call the store. After the cool-off one caller (the one whose
+// compare-and-swap wins) probes it; the others keep skipping it.
+func (b *storeBreaker) usable() bool {
+	until := b.downUntil.Load()
+	if until == 0 {
+		return true
+	}
+	now := time.Now()
+	if now.UnixNano() < until {
+		return false
+	}
+	return b.downUntil.CompareAndSwap(until, now.Add(b.coolOff).UnixNano())
+}
+
+// call runs f with the store timeout and records the outcome.
+func (b *storeBreaker) call(ctx context.Context, op string, f func(ctx context.Context) error) error {
+	if !b.usable() {
+		return errStoreBypassed
+	}
+	cctx, cancel := context.WithTimeout(ctx, b.timeout)
+	err := f(cctx)
+	cancel()
+	switch {
+	case err == nil:
+		b.downUntil.Store(0)
+		if b.degraded.CompareAndSwap(true, false) {
+			b.logger.LogAttrs(ctx, slog.LevelInfo, "offiaccount: token store is back; sharing tokens through it again")
+		}
+	case ctx.Err() != nil:
+		// The caller gave up: that says nothing about the store.
+	default:
+		b.downUntil.Store(time.Now().Add(b.coolOff).UnixNano())
+		if b.degraded.CompareAndSwap(false, true) {
+			b.logger.LogAttrs(ctx, slog.LevelWarn, "offiaccount: token store failed; working without it for a while",
+				slog.String("op", op), slog.Duration("cool_off", b.coolOff))
+		}
+	}
+	return err
+}
+
+func (b *storeBreaker) Get(ctx context.Context, key string) (v string, exp time.Time, err error) {
+	err = b.call(ctx, "get", func(ctx context.Context) error {
+		v, exp, err = b.s.Get(ctx, key)
+		return err
+	})
+	return v, exp, err
+}
+
+func (b *storeBreaker) Set(ctx context.Context, key, value string, expiry time.Time) error {
+	return b.call(ctx, "set", func(ctx context.Context) error { return b.s.Set(ctx, key, value, expiry) })
+}
+
+func (b *storeBreaker) CompareAndDelete(ctx context.Context, key, value string) (deleted bool, err error) {
+	err = b.call(ctx, "compare-and-delete", func(ctx context.Context) error {
+		deleted, err = b.s.CompareAndDelete(ctx, key, value)
+		return err
+	})
+	return deleted, err
+}
+
+func (b *storeBreaker) TryLock(ctx context.Context, key, owner string, lease time.Duration) (ok bool, err error) {
+	err = b.call(ctx, "lock", func(ctx context.Context) error {
+		ok, err = b.s.TryLock(ctx, key, owner, lease)
+		return err
+	})
+	return ok, err
+}
+
+func (b *storeBreaker) Unlock(ctx context.Context, key, owner string) error {
+	return b.call(ctx, "unlock", func(ctx context.Context) error { return b.s.Unlock(ctx, key, owner) })
+}

@@ -22,7 +22,7 @@ func seededPlatform(tb testing.TB, n int) (*Platform, []string) {
 	ids := make([]string, n)
 	exp := time.Now().Add(2 * time.Hour)
 	for i := range ids {
-		ids[i] = fmt.Sprintf("wxbench%011d", i)
+		ids[i] = fmt.Sprintf("wx%016x", i)
 		require.NoError(tb, p.SetRefreshToken(ctx, ids[i], "refresh"+ids[i]))
 		require.NoError(tb, p.store.Set(ctx, ids[i]+kindAccess, "token"+ids[i], exp))
 	}

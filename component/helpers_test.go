@@ -10,7 +10,7 @@ import (
 )
 
 const (
-	testAppID  = "wxcomponent00000001"
+	testAppID  = "wx864bce915b6e284a"
 	testSecret = "componentsecret"
 	testToken  = "componenttoken"
 	testAESKey = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"

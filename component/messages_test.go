@@ -47,7 +47,7 @@ func TestMessageServerRoutesPerAccount(t *testing.T) {
 		return nil
 	}, WithMessageServerMaxHandlers(1))
 	ctx := context.Background()
-	for _, acct := range []string{"wxaccount000000001", "wxaccount000000002", "wxaccount000000001"} {
+	for _, acct := range []string{"wx9d731d7919069772", "wx0c66736dd234e625", "wx9d731d7919069772"} {
 		ex, err := sender(t, e, acct, url).Send(ctx, offiaccounttest.Text("user-1", "hello"))
 		require.NoError(t, err)
 		require.NotNil(t, ex.Reply)
@@ -57,14 +57,14 @@ func TestMessageServerRoutesPerAccount(t *testing.T) {
 	assert.Equal(t, int32(3), setups.Load(), "one Handler at a time: rebuilt after eviction")
 
 	// WeChat's retry of one message runs the function once, across Handler rebuilds.
-	s := sender(t, e, "wxaccount000000003", url)
+	s := sender(t, e, "wx53d6dad10d2c70af", url)
 	m := offiaccounttest.Text("user-2", "once")
 	m.MsgID = 42
 	before := runs.Load()
 	for i := 0; i < 2; i++ {
 		ex, err := s.Send(ctx, m)
 		require.NoError(t, err)
-		assert.Equal(t, "wxaccount000000003/wxaccount000000003:once", ex.Reply.Content)
+		assert.Equal(t, "wx53d6dad10d2c70af/wx53d6dad10d2c70af:once", ex.Reply.Content)
 	}
 	assert.Equal(t, before+1, runs.Load())
 }
@@ -75,14 +75,14 @@ func TestMessageServerRejects(t *testing.T) {
 	srv, url := messageEnv(t, e, func(string, *offiaccount.Handler) error { return nil })
 	ctx := context.Background()
 
-	bad := sender(t, e, "wxaccount000000001", url)
+	bad := sender(t, e, "wx9d731d7919069772", url)
 	bad.Token = "wrongtoken"
 	bad.Attempts = 1
 	ex, err := bad.Send(ctx, offiaccounttest.Text("u", "x"))
 	require.Error(t, err)
 	assert.Equal(t, http.StatusForbidden, ex.Status)
 
-	plain := sender(t, e, "wxaccount000000001", url)
+	plain := sender(t, e, "wx9d731d7919069772", url)
 	plain.Mode = offiaccounttest.ModePlaintext
 	plain.Attempts = 1
 	ex, err = plain.Send(ctx, offiaccounttest.Text("u", "x"))
@@ -139,7 +139,7 @@ func TestReleaseCheck(t *testing.T) {
 	assert.Equal(t, "ordinary", ex.Reply.Content)
 
 	// Other accounts are not answered by the check.
-	const other = "wxaccount000000009"
+	const other = "wxec4f81b80096357f"
 	ex, err = sender(t, e, other, url).Send(ctx, offiaccounttest.Text("u", ReleaseCheckText))
 	require.NoError(t, err)
 	assert.Equal(t, "ordinary", ex.Reply.Content)

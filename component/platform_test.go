@@ -127,7 +127,7 @@ func TestAuthorizeActAndRevoke(t *testing.T) {
 	e.start(t)
 	ctx := context.Background()
 
-	const acct = "wxauthorizer0000001"
+	const acct = "wx6d555f48b01796bf"
 	code, err := e.fake.AuthorizeAccount(testAppID, acct)
 	require.NoError(t, err)
 	mu.Lock()
@@ -178,7 +178,7 @@ func TestRefreshTokenSurvivesRestartAndRotates(t *testing.T) {
 	e := newEnv(t)
 	e.start(t)
 	ctx := context.Background()
-	const acct = "wxauthorizer0000002"
+	const acct = "wxed68f49b3cbf8f9b"
 	_, err := e.fake.AuthorizeAccount(testAppID, acct)
 	require.NoError(t, err)
 
@@ -210,7 +210,7 @@ func TestRestoreRefreshTokens(t *testing.T) {
 	e.start(t)
 	ctx := context.Background()
 	for i := 0; i < 3; i++ {
-		_, err := e.fake.AuthorizeAccount(testAppID, fmt.Sprintf("wxrestore%010d", i))
+		_, err := e.fake.AuthorizeAccount(testAppID, fmt.Sprintf("wx%016x", 0x5e5702e000+i))
 		require.NoError(t, err)
 	}
 	// The store is lost: a fresh one, with only the newest ticket pushed again.
@@ -220,7 +220,7 @@ func TestRestoreRefreshTokens(t *testing.T) {
 	n, err := lost.RestoreRefreshTokens(ctx)
 	require.NoError(t, err)
 	assert.Equal(t, 3, n)
-	c, err := lost.AuthorizerClient("wxrestore0000000001")
+	c, err := lost.AuthorizerClient(fmt.Sprintf("wx%016x", 0x5e5702e000+1))
 	require.NoError(t, err)
 	_, err = c.AccessToken(ctx)
 	require.NoError(t, err)
@@ -234,7 +234,7 @@ func TestAuthorizerAPIs(t *testing.T) {
 	e := newEnv(t)
 	e.start(t)
 	ctx := context.Background()
-	const acct = "wxauthorizer0000003"
+	const acct = "wx93f7152ef5c3fa41"
 	_, err := e.fake.AuthorizeAccount(testAppID, acct)
 	require.NoError(t, err)
 
@@ -302,15 +302,15 @@ func TestAuthorizerClientArguments(t *testing.T) {
 	_, err = p.AuthorizerClient(testAppID)
 	assert.ErrorIs(t, err, ErrInvalidRequest)
 	for i := 0; i < 5; i++ {
-		_, err := p.AuthorizerClient(fmt.Sprintf("wx%d", i))
+		_, err := p.AuthorizerClient(fmt.Sprintf("wx%016x", 0xc11e000+i))
 		require.NoError(t, err)
 	}
 	p.mu.RLock()
 	assert.LessOrEqual(t, len(p.clients), 2)
 	p.mu.RUnlock()
-	_, err = p.AuthorizerClient("wx9")
+	_, err = p.AuthorizerClient("wx000000000c11e009")
 	require.NoError(t, err)
-	c, _ := p.AuthorizerClient("wx9")
+	c, _ := p.AuthorizerClient("wx000000000c11e009")
 	_, err = c.AccessToken(context.Background())
 	assert.True(t, errors.Is(err, ErrNotAuthorized))
 }
@@ -320,7 +320,7 @@ func TestWebAuthorizationOnBehalf(t *testing.T) {
 	e := newEnv(t)
 	e.start(t)
 	ctx := context.Background()
-	const acct = "wxauthorizer0000004"
+	const acct = "wxb1ef95d754745e66"
 	_, err := e.fake.AuthorizeAccount(testAppID, acct)
 	require.NoError(t, err)
 	u, err := e.platform.AuthCodeURL(acct, "https://a.example/cb", offiaccount.ScopeBase, "st8")
@@ -369,7 +369,7 @@ func TestRotatedRefreshTokenIsStored(t *testing.T) {
 	e := newEnv(t)
 	e.start(t)
 	ctx := context.Background()
-	const acct = "wxauthorizer0000005"
+	const acct = "wx662cb49bb43af689"
 	_, err := e.fake.AuthorizeAccount(testAppID, acct)
 	require.NoError(t, err)
 	old, err := e.platform.RefreshToken(ctx, acct)

@@ -18,7 +18,7 @@ import (
 )
 
 const (
-	compAppID  = "wxcomponenttest001"
+	compAppID  = "wx932da8e8f0c80182"
 	compSecret = "compsecret"
 	compToken  = "comptoken"
 	compAESKey = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
@@ -114,7 +114,7 @@ func TestComponentTicketsPushedOnTheFakeClock(t *testing.T) {
 	for _, push := range p.ComponentPushes() {
 		assert.NoError(t, push.Err)
 	}
-	assert.Error(t, p.SetComponentEventURL("wxunknown", srv.URL))
+	assert.Error(t, p.SetComponentEventURL("wxedecc412be32ce30", srv.URL))
 }
 
 func TestComponentTokenTicketRules(t *testing.T) {
@@ -141,7 +141,7 @@ func TestComponentAuthorizationLifecycle(t *testing.T) {
 	require.NoError(t, p.SetComponentEventURL(compAppID, srv.URL))
 	tok := componentToken(t, p, p.VerifyTicket(compAppID)).str("component_access_token")
 	require.NotEmpty(t, tok)
-	const acct = "wxauthorized000001"
+	const acct = "wxc83e079108603320"
 	code, err := p.AuthorizeAccount(compAppID, acct)
 	require.NoError(t, err)
 	evs := sink.all()

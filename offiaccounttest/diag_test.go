@@ -127,8 +127,8 @@ func TestLookupRID(t *testing.T) {
 	requireCode(t, err, offiaccount.CodeInvalidRID)
 
 	// Another account cannot read it.
-	p.AddAccount("wxother0000000000", "other-secret")
-	other, err := offiaccount.New("wxother0000000000", "other-secret", offiaccount.WithBaseURL(p.URL()), offiaccount.WithHTTPClient(p.Client()))
+	p.AddAccount("wx0e7e000000000002", "other-secret")
+	other, err := offiaccount.New("wx0e7e000000000002", "other-secret", offiaccount.WithBaseURL(p.URL()), offiaccount.WithHTTPClient(p.Client()))
 	require.NoError(t, err)
 	_, err = other.LookupRID(ctx, apiErr.RID)
 	requireCode(t, err, offiaccount.CodeRIDNotFound)

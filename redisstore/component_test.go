@@ -17,7 +17,7 @@ import (
 )
 
 const (
-	compAppID  = "wxcomponentfleet001"
+	compAppID  = "wx0f67034ab8becd32"
 	compSecret = "fleetsecret"
 	compToken  = "fleettoken"
 	compAESKey = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
@@ -76,7 +76,7 @@ func TestComponentFleet(t *testing.T) {
 	// Accounts authorize before the platform listens: it learns of them from WeChat's list.
 	accts := make([]string, n)
 	for i := range accts {
-		accts[i] = fmt.Sprintf("wxfleet%011d", i)
+		accts[i] = fmt.Sprintf("wx%016x", 0xf1ee7000000+i)
 		_, err := fake.AuthorizeAccount(compAppID, accts[i])
 		require.NoError(t, err)
 	}

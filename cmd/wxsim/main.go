@@ -156,7 +156,7 @@ func printExchange(out io.Writer, mode offiaccounttest.Mode, ex *offiaccounttest
 func servePlatform(args []string, out io.Writer) error {
 	fs := flag.NewFlagSet("wxsim platform", flag.ContinueOnError)
 	addr := fs.String("addr", "127.0.0.1:8081", "address to listen on")
-	appID := fs.String("appid", "wxsimappid0000000", "AppID of the fake account")
+	appID := fs.String("appid", "wx51a0000000000001", "AppID of the fake account")
 	secret := fs.String("secret", "wxsim-secret", "AppSecret of the fake account")
 	if err := fs.Parse(args); err != nil {
 		return err

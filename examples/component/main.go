@@ -29,11 +29,11 @@ import (
 // The platform's settings (开发资料) as the Open Platform shows them. The key is WeChat's
 // documentation sample.
 const (
-	componentAppID  = "wxcomponentexample1"
+	componentAppID  = "wxc57c415e148501a5"
 	componentSecret = "example-component-secret"
 	componentToken  = "exampleToken2026"
 	componentAESKey = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
-	merchantAppID   = "wxmerchant00000001"
+	merchantAppID   = "wx2a037b332c6619c8"
 )
 
 func main() {

@@ -14,8 +14,8 @@ func TestRun(t *testing.T) {
 	require.NoError(t, run(context.Background(), &out))
 	assert.Equal(t, `1. verify ticket received; component_access_token fetched
 2. authorization page: https://mp.weixin.qq.com/cgi-bin/componentloginpage
-3. wxmerchant00000001 authorized; its menu has 2 buttons, first "今日推荐"
-4. reply: [wxmerchant00000001] 你说: 你好
+3. wx2a037b332c6619c8 authorized; its menu has 2 buttons, first "今日推荐"
+4. reply: [wx2a037b332c6619c8] 你说: 你好
 5. release check reply: TESTCOMPONENT_MSG_TYPE_TEXT_callback
 `, out.String())
 }

@@ -15,7 +15,7 @@ import (
 // authorization, acting for each account, and their messages at one URL.
 func componentSteps(ctx context.Context, wechat *offiaccounttest.Platform) error {
 	section("third-party platform (第三方平台) → fake platform")
-	const compAppID, compSecret, compToken = "wxdemocomponent001", "demo-component-secret", "demoComponent2026"
+	const compAppID, compSecret, compToken = "wxaf8bbabe54ea9ae1", "demo-component-secret", "demoComponent2026"
 	if err := wechat.AddComponent(compAppID, compSecret, compToken, encodingAESKey); err != nil {
 		return err
 	}
@@ -45,7 +45,7 @@ func componentSteps(ctx context.Context, wechat *offiaccounttest.Platform) error
 		return err
 	}
 	ok("verify ticket", "pushed encrypted to the authorization-event URL; component_access_token fetched with it")
-	for _, merchant := range []string{"wxdemomerchant0001", "wxdemomerchant0002"} {
+	for _, merchant := range []string{"wxbf7a3e7ade8dace1", "wx188947f4a2c50c3c"} {
 		if _, err := wechat.AuthorizeAccount(compAppID, merchant); err != nil {
 			return err
 		}

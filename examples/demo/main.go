@@ -24,7 +24,7 @@ import (
 // The account's settings as the admin page (基本配置) would show them. The EncodingAESKey is
 // WeChat's documentation sample, not a real account's.
 const (
-	appID          = "wxdemo0000000001"
+	appID          = "wxd0e0000000000001"
 	appSecret      = "demo-app-secret"
 	token          = "demoToken2026"
 	encodingAESKey = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
