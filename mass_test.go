@@ -226,3 +226,39 @@ func TestMassTokenRetry(t *testing.T) {
 	_, err = c.SendMass(context.Background(), []string{"a", "b"}, MassText("x"))
 	require.ErrorIs(t, err, ErrBadResponse)
 }
+
+// A newsletter goes to every follower once: the clientmsgid makes a retry after a timeout
+// safe, and a repeat names the send that already went out instead of sending twice.
+func ExampleClient_SendMassToAll() {
+	client, done := newExampleServer(map[string]string{
+		"/cgi-bin/message/mass/sendall": `{"errcode":45065,"errmsg":"clientmsgid exist","msg_id":1000000001}`,
+	})
+	defer done()
+
+	m := MassMPNews("draft-media-id")
+	m.ClientMsgID = "newsletter-2026-48"
+	job, err := client.SendMassToAll(context.Background(), m)
+	var dup *MassDuplicateError
+	switch {
+	case errors.As(err, &dup):
+		fmt.Println("already sent as msg_id", dup.MsgID, errors.Is(err, ErrMassDuplicate))
+	case err != nil:
+		fmt.Println("send failed:", err)
+	default:
+		fmt.Println("job", job.MsgID)
+	}
+	// Output:
+	// already sent as msg_id 1000000001 true
+}
+
+// Sending to a list needs at least two OpenIDs; the SDK says so before any request.
+func ExampleClient_SendMass() {
+	client, done := newExampleServer(nil)
+	defer done()
+	_, err := client.SendMass(context.Background(), []string{"o-only-one"}, MassText("hi"))
+	fmt.Println(errors.Is(err, ErrInvalidRequest))
+	fmt.Println(err)
+	// Output:
+	// true
+	// offiaccount: invalid request: /cgi-bin/message/mass/send: touser holds 1 distinct OpenIDs, WeChat takes 2 to 10000
+}

@@ -3,6 +3,7 @@ package offiaccount
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -329,4 +330,31 @@ func FuzzValidateSubscribeValue(f *testing.F) {
 			t.Fatalf("error %v does not match ErrInvalidRequest", err)
 		}
 	})
+}
+
+// A shipping notice: the values are checked by their keys' kinds before anything is sent,
+// and a user without a subscription left is reported as ErrUserRefused.
+func ExampleClient_SendSubscribeMessage() {
+	client, done := newExampleServer(map[string]string{
+		"/cgi-bin/message/subscribe/bizsend": `{"errcode":43101,"errmsg":"user refuse to accept the msg rid: 6472dfd0-536f4e2c-16f28abc"}`,
+	})
+	defer done()
+	ctx := context.Background()
+
+	notice := SubscribeMessage{ToUser: "o-buyer", TemplateID: "priTmplId-of-the-template",
+		Page: "https://example.com/orders/42",
+		Data: SubscribeValues(map[string]string{
+			"thing1":  "羽绒服（加厚款，藏青色，XL 码，含收纳袋）",
+			"time3":   "2026年11月30日 15:01",
+			"amount4": "¥399.00",
+		})}
+	_, err := client.SendSubscribeMessage(ctx, notice)
+	fmt.Println(err)
+
+	notice.Data["thing1"] = SubscribeData{Value: "羽绒服"}
+	_, err = client.SendSubscribeMessage(ctx, notice)
+	fmt.Println(errors.Is(err, ErrUserRefused))
+	// Output:
+	// offiaccount: invalid request: /cgi-bin/message/subscribe/bizsend: data "thing1" (kind thing): at most 20 characters, got 22
+	// true
 }

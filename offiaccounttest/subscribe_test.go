@@ -196,3 +196,42 @@ func TestFakeSubscribeLongTermAndData(t *testing.T) {
 	}
 	assert.Len(t, p.SentSubscribeMessages(sdkAppID), 3)
 }
+
+// A test plays the user accepting a subscribe-notification template: the popup event
+// reaches the bot, the bot's notice goes out, and the sent event follows on the fake clock.
+func ExamplePlatform_AcceptSubscription() {
+	const appID, secret = "wx0123456789abcdef", "app-secret"
+	p := offiaccounttest.NewPlatform(offiaccounttest.WithAccount(appID, secret))
+	defer p.Close()
+	p.AddUser(appID, offiaccounttest.User{OpenID: "o-buyer"})
+
+	bot, err := offiaccount.NewHandler("botToken")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	bot.HandleDefault(func(_ context.Context, m *offiaccount.Message) (offiaccount.Reply, error) {
+		fmt.Println("bot got", m.Event, "from", m.FromUserName)
+		return nil, nil
+	})
+	p.SetEventSender(&offiaccounttest.Sender{Handler: bot, Token: "botToken"})
+
+	client, _ := offiaccount.New(appID, secret, offiaccount.WithBaseURL(p.URL()), offiaccount.WithHTTPClient(p.Client()))
+	ctx := context.Background()
+	tmpl, _ := client.AddSubscribeTemplate(ctx, 1001, []int{1, 3}, "发货通知")
+	notice := offiaccount.SubscribeMessage{ToUser: "o-buyer", TemplateID: tmpl,
+		Data: offiaccount.SubscribeValues(map[string]string{"thing1": "羽绒服", "time3": "15:01"})}
+
+	_, err = client.SendSubscribeMessage(ctx, notice)
+	fmt.Println("before accepting:", errors.Is(err, offiaccount.ErrUserRefused))
+
+	_ = p.AcceptSubscription(appID, "o-buyer", tmpl)
+	_, err = client.SendSubscribeMessage(ctx, notice)
+	fmt.Println("after accepting:", err)
+	p.Advance(offiaccounttest.SubscribeSentDelay)
+	// Output:
+	// before accepting: true
+	// bot got subscribe_msg_popup_event from o-buyer
+	// after accepting: <nil>
+	// bot got subscribe_msg_sent_event from o-buyer
+}
