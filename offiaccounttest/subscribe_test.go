@@ -2,9 +2,11 @@ package offiaccounttest_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
@@ -234,4 +236,55 @@ func ExamplePlatform_AcceptSubscription() {
 	// bot got subscribe_msg_popup_event from o-buyer
 	// after accepting: <nil>
 	// bot got subscribe_msg_sent_event from o-buyer
+}
+
+// FuzzNotifyAPIBodies sends arbitrary bodies and queries to the mass-send and
+// subscribe-notification APIs: the platform answers WeChat-shaped JSON, never panics, and
+// keeps WeChat's limits in its state.
+func FuzzNotifyAPIBodies(f *testing.F) {
+	for _, s := range [][2]string{
+		{"/cgi-bin/message/mass/sendall", `{"filter":{"is_to_all":false,"tag_id":2},"msgtype":"mpnews","mpnews":{"media_id":"m"},"clientmsgid":"c"}`},
+		{"/cgi-bin/message/mass/send", `{"touser":["o1","o2"],"msgtype":"image","images":{"media_ids":["a"]}}`},
+		{"/cgi-bin/message/mass/preview", `{"towxname":"w","msgtype":"text","text":{"content":"x"}}`},
+		{"/cgi-bin/message/mass/get", `{"msg_id":"1000000001"}`},
+		{"/cgi-bin/message/mass/delete", `{"msg_id":0,"url":"https://mp.weixin.qq.com/s/2247480001"}`},
+		{"/cgi-bin/message/mass/speed/set", `{"speed":4}`},
+		{"/wxaapi/newtmpl/getpubtemplatetitles?ids=%22307,616%22&start=0&limit=30", ``},
+		{"/wxaapi/newtmpl/getpubtemplatekeywords?tid=1001", ``},
+		{"/wxaapi/newtmpl/addtemplate", `{"tid":"1001","kidList":[1,2],"sceneDesc":"s"}`},
+		{"/wxaapi/newtmpl/deltemplate", `{"priTmplId":"x"}`},
+		{"/cgi-bin/message/subscribe/bizsend", `{"touser":"o1","template_id":"t","data":{"thing1":{"value":1}}}`},
+	} {
+		f.Add(s[0], s[1])
+	}
+	p := offiaccounttest.NewPlatform(offiaccounttest.WithAccount(sdkAppID, sdkSecret), offiaccounttest.WithNow(sdkStart))
+	defer p.Close()
+	p.AddUser(sdkAppID, offiaccounttest.User{OpenID: "o1"})
+	p.AddUser(sdkAppID, offiaccounttest.User{OpenID: "o2"})
+
+	f.Fuzz(func(t *testing.T, target, body string) {
+		path, query, _ := strings.Cut(target, "?")
+		if !strings.HasPrefix(path, "/") {
+			path = "/" + path
+		}
+		rec := httptest.NewRecorder()
+		req := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(body))
+		req.URL.Path, req.URL.RawQuery = path, query+"&access_token="+p.IssueToken(sdkAppID)
+		p.ServeHTTP(rec, req)
+		if rec.Code == http.StatusNotFound {
+			return
+		}
+		var answer map[string]any
+		if err := json.Unmarshal(rec.Body.Bytes(), &answer); err != nil {
+			t.Fatalf("%s answered non-JSON %q", path, rec.Body.String())
+		}
+		if n := len(p.SubscribeTemplates(sdkAppID)); n > offiaccounttest.MaxSubscribeTemplates {
+			t.Fatalf("%d subscribe templates", n)
+		}
+		for _, j := range p.MassJobs(sdkAppID) {
+			if len(j.ClientMsgID) > 64 || (strings.HasSuffix(j.Path, "/send") && (len(j.ToUsers) < 2 || len(j.ToUsers) > 10000)) {
+				t.Fatalf("mass job beyond WeChat's limits: %+v", j)
+			}
+		}
+	})
 }
