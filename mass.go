@@ -49,11 +49,14 @@ const (
 	MassMsgTypeImage   MassMsgType = "image"   // one or more images (the images object)
 	MassMsgTypeMPVideo MassMsgType = "mpvideo" // a video
 	MassMsgTypeWXCard  MassMsgType = "wxcard"  // a card or coupon (卡券)
+	// MassMsgTypeMusic is listed by the documentation's msgtype enum; only the preview
+	// page shows its body, a media_id.
+	MassMsgTypeMusic MassMsgType = "music"
 )
 
 // MassMessage is the content of a mass send, in WeChat's JSON shape: MsgType and the one
 // body that goes with it. Build it with MassMPNews, MassText, MassVoice, MassImages,
-// MassMPVideo or MassCard, then set ClientMsgID (and SendIgnoreReprint for articles).
+// MassMPVideo, MassCard or MassMusic, then set ClientMsgID (and SendIgnoreReprint for articles).
 type MassMessage struct {
 	MsgType MassMsgType       `json:"msgtype"`
 	MPNews  *MassMedia        `json:"mpnews,omitempty"`
@@ -62,6 +65,7 @@ type MassMessage struct {
 	Images  *MassImageContent `json:"images,omitempty"`
 	MPVideo *MassVideoContent `json:"mpvideo,omitempty"`
 	WXCard  *MassCardContent  `json:"wxcard,omitempty"`
+	Music   *MassMedia        `json:"music,omitempty"`
 	// SendIgnoreReprint (send_ignore_reprint): when WeChat judges an article to be a reprint
 	// of an original that allows reprinting, true sends it on as a reprint; false (WeChat's
 	// default) stops the send.
@@ -133,6 +137,11 @@ func MassCard(cardID string) MassMessage {
 	return MassMessage{MsgType: MassMsgTypeWXCard, WXCard: &MassCardContent{CardID: cardID}}
 }
 
+// MassMusic is a music mass message from a media_id.
+func MassMusic(mediaID string) MassMessage {
+	return MassMessage{MsgType: MassMsgTypeMusic, Music: &MassMedia{MediaID: mediaID}}
+}
+
 // validate reports a message WeChat would refuse for sure: a body missing or not matching
 // MsgType, an empty media id or text, a clientmsgid over 64 bytes.
 func (m *MassMessage) validate(path string) error {
@@ -157,6 +166,8 @@ func (m *MassMessage) validate(path string) error {
 		missing = m.MPVideo == nil || m.MPVideo.MediaID == ""
 	case MassMsgTypeWXCard:
 		missing = m.WXCard == nil || m.WXCard.CardID == ""
+	case MassMsgTypeMusic:
+		missing = m.Music == nil || m.Music.MediaID == ""
 	case "":
 		return invalidf(path, "empty msgtype")
 	default:
@@ -210,7 +221,8 @@ type massBody struct {
 	ToUser   any         `json:"touser,omitempty"` // []string for send, string for preview
 	ToWXName string      `json:"towxname,omitempty"`
 	MassMessage
-	Reprint *int `json:"send_ignore_reprint,omitempty"`
+	Image   *MassMedia `json:"image,omitempty"` // preview's one image, instead of images
+	Reprint *int       `json:"send_ignore_reprint,omitempty"`
 }
 
 type massFilter struct {
@@ -296,7 +308,8 @@ func (c *Client) SendMass(ctx context.Context, openIDs []string, m MassMessage) 
 }
 
 // PreviewMass sends m to one follower, openID, to check how it looks (100 previews a
-// day). The answer's MsgID identifies the preview; MsgDataID is not set.
+// day). The answer's MsgID identifies the preview; MsgDataID is not set. An image message
+// previews one image: the preview takes an image's media_id, not a list.
 //
 // https://developers.weixin.qq.com/doc/service/api/notify/message/api_preview.html
 func (c *Client) PreviewMass(ctx context.Context, openID string, m MassMessage) (*MassJob, error) {
@@ -324,6 +337,12 @@ func (c *Client) previewMass(ctx context.Context, to massBody, m MassMessage) (*
 	b := newMassBody(m)
 	b.ToUser, b.ToWXName = to.ToUser, to.ToWXName
 	b.ClientMsgID = "" // preview takes none
+	if m.MsgType == MassMsgTypeImage {
+		if len(m.Images.MediaIDs) != 1 {
+			return nil, invalidf(pathMassPreview, "a preview shows one image, got %d media_ids", len(m.Images.MediaIDs))
+		}
+		b.Images, b.Image = nil, &MassMedia{MediaID: m.Images.MediaIDs[0]}
+	}
 	return c.sendMass(ctx, pathMassPreview, b)
 }
 
@@ -405,7 +424,7 @@ const (
 
 // GetMassStatus returns the state of the mass send msgID.
 //
-// https://developers.weixin.qq.com/doc/service/api/notify/message/api_get.html
+// https://developers.weixin.qq.com/doc/service/api/notify/message/api_massmsgget.html
 func (c *Client) GetMassStatus(ctx context.Context, msgID int64) (MassStatus, error) {
 	const path = "/cgi-bin/message/mass/get"
 	if msgID <= 0 {
@@ -435,7 +454,7 @@ type DeleteMassRequest struct {
 // DeleteMass deletes a sent article message (only mpnews and video sends can be
 // deleted); the message stays in the chat but its article page shows as deleted.
 //
-// https://developers.weixin.qq.com/doc/service/api/notify/message/api_delete.html
+// https://developers.weixin.qq.com/doc/service/api/notify/message/api_deletemassmsg.html
 func (c *Client) DeleteMass(ctx context.Context, r DeleteMassRequest) error {
 	const path = "/cgi-bin/message/mass/delete"
 	switch {

@@ -55,6 +55,7 @@ func TestMassMessageKinds(t *testing.T) {
 			`"msgtype":"mpvideo","mpvideo":{"media_id":"VID","title":"TITLE","description":"DESCRIPTION"}`},
 		{"wxcard", MassCard("123dsdajkasd231jhksad"), `"msgtype":"wxcard","wxcard":{"card_id":"123dsdajkasd231jhksad"}`},
 		{"mpnews", MassMPNews("N"), `"msgtype":"mpnews","mpnews":{"media_id":"N"},"send_ignore_reprint":0`},
+		{"music", MassMusic("MU"), `"msgtype":"music","music":{"media_id":"MU"}`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -177,6 +178,16 @@ func TestPreviewMass(t *testing.T) {
 		answer: `{"errcode":0,"errmsg":"preview success","msg_id":34183}`})
 	_, err = c.PreviewMassToWXName(ctx, "示例的微信号", MassMPNews("M"))
 	require.NoError(t, err)
+
+	// A preview shows one image, named by "image", not "images".
+	c, mt = newMockClient(t)
+	expect(t, mt, apiCall{method: http.MethodPost, path: "/cgi-bin/message/mass/preview",
+		body:   `{"touser":"OPENID","msgtype":"image","image":{"media_id":"IMG"}}`,
+		answer: `{"errcode":0,"errmsg":"preview success","msg_id":34184}`})
+	_, err = c.PreviewMass(ctx, "OPENID", MassImages(MassImageContent{MediaIDs: []string{"IMG"}, Recommend: "r"}))
+	require.NoError(t, err)
+	_, err = c.PreviewMass(ctx, "OPENID", MassImages(MassImageContent{MediaIDs: []string{"a", "b"}}))
+	require.ErrorIs(t, err, ErrInvalidRequest)
 }
 
 func TestMassStatusDeleteSpeed(t *testing.T) {

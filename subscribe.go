@@ -205,7 +205,7 @@ func (c *Client) AddSubscribeTemplate(ctx context.Context, tid int, kidList []in
 
 // DeleteSubscribeTemplate removes the template priTmplID from the account (deltemplate).
 //
-// https://developers.weixin.qq.com/doc/service/api/notify/notify/api_deletetemplate.html
+// https://developers.weixin.qq.com/doc/offiaccount/Subscription_Messages/api.html
 func (c *Client) DeleteSubscribeTemplate(ctx context.Context, priTmplID string) error {
 	const path = "/wxaapi/newtmpl/deltemplate"
 	if priTmplID == "" {

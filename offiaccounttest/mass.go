@@ -31,6 +31,7 @@ const (
 
 // Errcodes of mass sending and subscribe notifications that codes.go does not know.
 const (
+	codeMassInvalidMsgID    = 40059
 	codeMassOpenIDListSize  = 40130
 	codeMassClientMsgIDUsed = 45065
 	codeMassClientMsgIDLong = 45067
@@ -40,6 +41,7 @@ const (
 
 // notifyErrText is WeChat's errmsg for the codes of this file and subscribe.go.
 var notifyErrText = map[int]string{
+	codeMassInvalidMsgID:    "invalid msg id",
 	codeMassOpenIDListSize:  "invalid openid list size, at least two openid",
 	codeMassClientMsgIDUsed: "clientmsgid exist",
 	codeMassClientMsgIDLong: "clientmsgid size out of limit",
@@ -123,6 +125,7 @@ type MassJobRecord struct {
 	MsgID     int64
 	MsgDataID int64  // set for mpnews and image sends
 	Path      string // the endpoint: /cgi-bin/message/mass/sendall, send or preview
+	Preview   bool   // a preview: no job event, unknown to get and delete
 	ToAll     bool   // sendall with is_to_all
 	TagID     int    // sendall to a tag
 	ToUsers   []string
@@ -211,6 +214,8 @@ type massIn struct {
 	Images *struct {
 		MediaIDs []string `json:"media_ids"`
 	} `json:"images"`
+	Image  *mediaRef `json:"image"` // preview's one image
+	Music  *mediaRef `json:"music"`
 	WXCard *struct {
 		CardID string `json:"card_id"`
 	} `json:"wxcard"`
@@ -219,8 +224,8 @@ type massIn struct {
 }
 
 // checkLocked returns WeChat's code for a body that does not fit its msgtype, and the
-// media id it names.
-func (m *massIn) checkLocked(p *Platform, a *account) (string, int) {
+// media id it names. A preview's image message carries one image, a send's a list.
+func (m *massIn) checkLocked(p *Platform, a *account, preview bool) (string, int) {
 	switch m.MsgType {
 	case "mpnews":
 		if m.MPNews == nil || m.MPNews.MediaID == "" {
@@ -237,6 +242,12 @@ func (m *massIn) checkLocked(p *Platform, a *account) (string, int) {
 		}
 		return m.Voice.MediaID, 0
 	case "image":
+		if preview {
+			if m.Image == nil || m.Image.MediaID == "" {
+				return "", codeInvalidMediaID
+			}
+			return m.Image.MediaID, 0
+		}
 		if m.Images == nil || len(m.Images.MediaIDs) == 0 || slices.Contains(m.Images.MediaIDs, "") {
 			return "", codeInvalidMediaID
 		}
@@ -249,6 +260,11 @@ func (m *massIn) checkLocked(p *Platform, a *account) (string, int) {
 		if m.WXCard == nil || m.WXCard.CardID == "" {
 			return "", codeInvalidArgs
 		}
+	case "music":
+		if m.Music == nil || m.Music.MediaID == "" {
+			return "", codeInvalidMediaID
+		}
+		return m.Music.MediaID, 0
 	default:
 		return "", codeInvalidMsgType
 	}
@@ -320,7 +336,7 @@ func (p *Platform) handleMassSend(r *request) (any, int) {
 func (p *Platform) startMassLocked(r *request, in *massIn, job MassJobRecord) (any, int) {
 	a := r.acct
 	a.mass.init()
-	mediaID, code := in.checkLocked(p, a)
+	mediaID, code := in.checkLocked(p, a, false)
 	if code != 0 {
 		return nil, code
 	}
@@ -430,7 +446,7 @@ func (p *Platform) handleMassPreview(r *request) (any, int) {
 			return nil, code
 		}
 	}
-	mediaID, code := in.checkLocked(p, a)
+	mediaID, code := in.checkLocked(p, a, true)
 	if code != 0 {
 		return nil, code
 	}
@@ -440,7 +456,7 @@ func (p *Platform) handleMassPreview(r *request) (any, int) {
 	}
 	a.mass.previews[d]++
 	a.mass.nextID++
-	job := MassJobRecord{MsgID: a.mass.nextID, Path: r.path, ToWXName: in.ToWXName, MsgType: in.MsgType,
+	job := MassJobRecord{MsgID: a.mass.nextID, Path: r.path, Preview: true, ToWXName: in.ToWXName, MsgType: in.MsgType,
 		MediaID: mediaID, Status: "send success", Raw: bytes.Clone(r.body), Time: p.now, DoneAt: p.now}
 	if openID != "" && in.ToWXName == "" {
 		job.ToUsers = []string{openID}
@@ -460,12 +476,13 @@ func (a *account) massJobLocked(raw json.RawMessage) int {
 	if err != nil {
 		return -1
 	}
-	return slices.IndexFunc(a.mass.jobs, func(j MassJobRecord) bool { return j.MsgID == id && !strings.HasSuffix(j.Path, "/preview") })
+	return slices.IndexFunc(a.mass.jobs, func(j MassJobRecord) bool { return j.MsgID == id && !j.Preview })
 }
 
 // handleMassGet is POST /cgi-bin/message/mass/get {"msg_id":…}: SENDING until the job
-// finishes on the fake clock, then SEND_SUCCESS, SEND_FAIL or DELETE.
-// https://developers.weixin.qq.com/doc/service/api/notify/message/api_get.html
+// finishes on the fake clock, then SEND_SUCCESS, SEND_FAIL or DELETE; 40059 for an unknown
+// msg_id (previews included).
+// https://developers.weixin.qq.com/doc/service/api/notify/message/api_massmsgget.html
 func (p *Platform) handleMassGet(r *request) (any, int) {
 	var in struct {
 		MsgID json.RawMessage `json:"msg_id"`
@@ -475,7 +492,7 @@ func (p *Platform) handleMassGet(r *request) (any, int) {
 	}
 	i := r.acct.massJobLocked(in.MsgID)
 	if i < 0 {
-		return nil, codeInvalidArgs
+		return p.notifyFailLocked(r, codeMassInvalidMsgID, ""), 0
 	}
 	job := r.acct.mass.jobs[i]
 	status := "SEND_SUCCESS"
@@ -494,8 +511,9 @@ func (p *Platform) handleMassGet(r *request) (any, int) {
 }
 
 // handleMassDelete is POST /cgi-bin/message/mass/delete {"msg_id", "article_idx", "url"}:
-// only article and video sends can be deleted (40097 otherwise, and for an unknown job).
-// https://developers.weixin.qq.com/doc/service/api/notify/message/api_delete.html
+// msg_id wins over url (40059 for an unknown one); only article and video sends can be
+// deleted (40097 otherwise).
+// https://developers.weixin.qq.com/doc/service/api/notify/message/api_deletemassmsg.html
 func (p *Platform) handleMassDelete(r *request) (any, int) {
 	var in struct {
 		MsgID      json.RawMessage `json:"msg_id"`
@@ -516,7 +534,10 @@ func (p *Platform) handleMassDelete(r *request) (any, int) {
 			i = slices.IndexFunc(a.mass.jobs, func(j MassJobRecord) bool { return j.MsgDataID == n })
 		}
 	}
-	if i < 0 || in.ArticleIdx < 0 {
+	if i < 0 {
+		return p.notifyFailLocked(r, codeMassInvalidMsgID, ""), 0
+	}
+	if in.ArticleIdx < 0 {
 		return nil, codeInvalidArgs
 	}
 	if t := a.mass.jobs[i].MsgType; t != "mpnews" && t != "mpvideo" {

@@ -107,7 +107,7 @@ func TestFakeMassSendPushesJobFinish(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, offiaccount.MassStatusDelete, st)
 	require.NoError(t, c.DeleteMass(ctx, offiaccount.DeleteMassRequest{URL: fmt.Sprintf("https://mp.weixin.qq.com/s/%d", again.MsgDataID), ArticleIdx: 1}))
-	requireCode(t, c.DeleteMass(ctx, offiaccount.DeleteMassRequest{MsgID: 12345}), 40097)
+	requireCode(t, c.DeleteMass(ctx, offiaccount.DeleteMassRequest{MsgID: 12345}), 40059)
 }
 
 func TestFakeMassSendToTagAndList(t *testing.T) {
@@ -216,11 +216,16 @@ func TestFakeMassPreviewAndSpeed(t *testing.T) {
 	jobs := p.MassJobs(sdkAppID)
 	require.Len(t, jobs, 2)
 	assert.Equal(t, []string{"o-a"}, jobs[0].ToUsers)
+	assert.True(t, jobs[0].Preview)
 	assert.Equal(t, "someone", jobs[1].ToWXName)
 	_, err = c.GetMassStatus(ctx, job.MsgID)
-	requireCode(t, err, 40097)
+	requireCode(t, err, 40059)
+	_, err = c.PreviewMass(ctx, "o-a", offiaccount.MassImages(offiaccount.MassImageContent{MediaIDs: []string{"img-1"}}))
+	require.NoError(t, err, "a preview's image goes as image.media_id")
+	_, err = c.PreviewMass(ctx, "o-a", offiaccount.MassMusic("song"))
+	require.NoError(t, err)
 
-	for i := 2; i < offiaccounttest.MassPreviewDailyLimit; i++ {
+	for i := 4; i < offiaccounttest.MassPreviewDailyLimit; i++ {
 		_, err = c.PreviewMassToWXName(ctx, "someone", offiaccount.MassText("x"))
 		require.NoError(t, err)
 	}
