@@ -6,7 +6,7 @@ import "net/http"
 // users and tags, QR codes, media, diagnostics) to their endpoints. Every one of them
 // checks the access_token.
 func accountAPIRoute(path string) (route, bool) {
-	if r, ok := notifyRoute(path); ok { // mass.go: mass send and subscribe notifications
+	if r, ok := notifyRoute(path); ok { // notify.go: mass send and subscribe notifications
 		return r, true
 	}
 	var fn func(p *Platform, r *request) (any, int)
