@@ -309,7 +309,8 @@ func (c *Client) SendMass(ctx context.Context, openIDs []string, m MassMessage) 
 
 // PreviewMass sends m to one follower, openID, to check how it looks (100 previews a
 // day). The answer's MsgID identifies the preview; MsgDataID is not set. An image message
-// previews one image: the preview takes an image's media_id, not a list.
+// previews one image: the preview takes an image's media_id, not a list. ClientMsgID is
+// not sent: previews are not deduplicated.
 //
 // https://developers.weixin.qq.com/doc/service/api/notify/message/api_preview.html
 func (c *Client) PreviewMass(ctx context.Context, openID string, m MassMessage) (*MassJob, error) {
