@@ -37,7 +37,13 @@ func TestFakeSubscribeLibrary(t *testing.T) {
 
 	cats, err := c.ListSubscribeCategories(ctx)
 	require.NoError(t, err)
-	require.Len(t, cats, 2)
+	libCats, libTitles := offiaccounttest.SubscribeLibrary()
+	require.Len(t, cats, len(libCats))
+	assert.Equal(t, libCats[0].Name, cats[0].Name)
+	require.Len(t, libTitles, 3)
+	libTitles[0].Keywords[0].Rule = "changed"
+	_, again := offiaccounttest.SubscribeLibrary()
+	assert.Equal(t, "thing", again[0].Keywords[0].Rule, "the library is returned as a copy")
 	titles, err := c.ListSubscribeTemplateTitles(ctx, []int{307}, 0, 1)
 	require.NoError(t, err)
 	assert.Equal(t, 2, titles.Count)
