@@ -190,53 +190,60 @@ func (p *Platform) SentSubscribeMessages(appID string) []SubscribeMessageRecord 
 var ErrUnknown = errors.New("offiaccounttest: unknown account, user or template")
 
 // AcceptSubscription plays openID answering a subscription popup of appID (from an
-// article, PopupScene 2) by accepting templateID: one bizsend of a one-time template is
-// allowed per acceptance, any number of a long-term one. The subscribe_msg_popup_event is
-// due at once and is pushed before it returns when an event sender is set.
-func (p *Platform) AcceptSubscription(appID, openID, templateID string) error {
-	return p.answerSubscription(appID, openID, templateID, true)
+// article, PopupScene 2) by accepting templateIDs: one bizsend of a one-time template is
+// allowed per acceptance, any number of a long-term one. The subscribe_msg_popup_event,
+// with one List item per template, is due at once and is pushed before it returns when an
+// event sender is set.
+func (p *Platform) AcceptSubscription(appID, openID string, templateIDs ...string) error {
+	if len(templateIDs) == 0 {
+		return fmt.Errorf("%w: no template to accept", ErrUnknown)
+	}
+	return p.answerSubscription(appID, openID, templateIDs, true)
 }
 
 // RejectSubscription plays openID turning templateID of appID off in the notification
 // settings: the acceptances left are dropped (bizsend gets 43101) and a
 // subscribe_msg_change_event is pushed.
 func (p *Platform) RejectSubscription(appID, openID, templateID string) error {
-	return p.answerSubscription(appID, openID, templateID, false)
+	return p.answerSubscription(appID, openID, []string{templateID}, false)
 }
 
-func (p *Platform) answerSubscription(appID, openID, templateID string, accept bool) error {
+func (p *Platform) answerSubscription(appID, openID string, templateIDs []string, accept bool) error {
 	p.mu.Lock()
 	a, ok := p.accounts[appID]
-	var i int
 	if ok {
-		_, known := a.users[openID]
-		i = a.subscribeTemplateLocked(templateID)
-		ok = known && i >= 0
+		_, ok = a.users[openID]
 	}
-	if !ok {
-		p.mu.Unlock()
-		return fmt.Errorf("%w: %s, %s, %s", ErrUnknown, appID, openID, templateID)
+	for _, id := range templateIDs {
+		if !ok || a.subscribeTemplateLocked(id) < 0 {
+			p.mu.Unlock()
+			return fmt.Errorf("%w: %s, %s, %s", ErrUnknown, appID, openID, id)
+		}
 	}
 	a.subs.init()
-	key := openID + " " + templateID
-	item := []Field{{Name: "TemplateId", Value: templateID}}
-	var m Message
-	switch {
-	case accept:
-		if a.subs.templates[i].Type == 3 {
+	var list []Field
+	for _, id := range templateIDs {
+		key := openID + " " + id
+		item := []Field{{Name: "TemplateId", Value: id}}
+		switch {
+		case !accept:
+			delete(a.subs.accepted, key)
+			item = append(item, Field{Name: "SubscribeStatusString", Value: "reject"})
+		case a.subs.templates[a.subscribeTemplateLocked(id)].Type == 3:
 			a.subs.accepted[key] = -1
-		} else if a.subs.accepted[key] >= 0 {
-			a.subs.accepted[key]++
+			fallthrough
+		default:
+			if a.subs.accepted[key] >= 0 {
+				a.subs.accepted[key]++
+			}
+			item = append(item, Field{Name: "SubscribeStatusString", Value: "accept"},
+				Field{Name: "PopupScene", Value: "2", Number: true})
 		}
-		item = append(item, Field{Name: "SubscribeStatusString", Value: "accept"},
-			Field{Name: "PopupScene", Value: "2", Number: true})
-		m = Event(openID, "subscribe_msg_popup_event", "",
-			Field{Name: "SubscribeMsgPopupEvent", Children: []Field{{Name: "List", Children: item}}})
-	default:
-		delete(a.subs.accepted, key)
-		item = append(item, Field{Name: "SubscribeStatusString", Value: "reject"})
-		m = Event(openID, "subscribe_msg_change_event", "",
-			Field{Name: "SubscribeMsgChangeEvent", Children: []Field{{Name: "List", Children: item}}})
+		list = append(list, Field{Name: "List", Children: item})
+	}
+	m := Event(openID, "subscribe_msg_popup_event", "", Field{Name: "SubscribeMsgPopupEvent", Children: list})
+	if !accept {
+		m = Event(openID, "subscribe_msg_change_event", "", Field{Name: "SubscribeMsgChangeEvent", Children: list})
 	}
 	p.scheduleEventLocked(p.now, m)
 	p.mu.Unlock()

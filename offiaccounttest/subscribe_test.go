@@ -165,6 +165,7 @@ func TestFakeSubscribeNeedsAcceptance(t *testing.T) {
 	requireCode(t, err, offiaccount.CodeSubscribeUserRefused)
 
 	require.ErrorIs(t, p.AcceptSubscription(sdkAppID, "o-nobody", id), offiaccounttest.ErrUnknown)
+	require.ErrorIs(t, p.AcceptSubscription(sdkAppID, "o-buyer"), offiaccounttest.ErrUnknown)
 	require.ErrorIs(t, p.AcceptSubscription(sdkAppID, "o-buyer", "no-such-template"), offiaccounttest.ErrUnknown)
 	require.ErrorIs(t, p.RejectSubscription("wx-none", "o-buyer", id), offiaccounttest.ErrUnknown)
 }
@@ -173,9 +174,18 @@ func TestFakeSubscribeLongTermAndData(t *testing.T) {
 	p, c := newSDK(t)
 	ctx := context.Background()
 	p.AddUser(sdkAppID, offiaccounttest.User{OpenID: "o-buyer"})
+	eventBot(t, p)
 	id, err := c.AddSubscribeTemplate(ctx, 1003, []int{1, 2, 3}, "物流进度")
 	require.NoError(t, err)
-	require.NoError(t, p.AcceptSubscription(sdkAppID, "o-buyer", id))
+	once := addShippingTemplate(t, c)
+	require.NoError(t, p.AcceptSubscription(sdkAppID, "o-buyer", id, once), "one popup, two templates")
+	popup := pushedXML(p, "subscribe_msg_popup_event")
+	require.Len(t, popup, 1)
+	assert.Contains(t, popup[0], "<SubscribeMsgPopupEvent><List><TemplateId><![CDATA["+id+"]]></TemplateId>"+
+		"<SubscribeStatusString><![CDATA[accept]]></SubscribeStatusString><PopupScene>2</PopupScene></List>"+
+		"<List><TemplateId><![CDATA["+once+"]]></TemplateId>")
+	_, err = c.SendSubscribeMessage(ctx, shippingNotice("o-buyer", once))
+	require.NoError(t, err)
 	notice := offiaccount.SubscribeMessage{ToUser: "o-buyer", TemplateID: id,
 		Data: offiaccount.SubscribeValues(map[string]string{"character_string1": "SF1234567890", "name2": "张三", "date3": "2024年6月2日"})}
 	for range 3 {
@@ -202,7 +212,7 @@ func TestFakeSubscribeLongTermAndData(t *testing.T) {
 		assert.Equal(t, offiaccount.CodeSubscribeDataInvalid, code, data)
 		assert.Contains(t, out["errmsg"], "data."+key+".value invalid")
 	}
-	assert.Len(t, p.SentSubscribeMessages(sdkAppID), 3)
+	assert.Len(t, p.SentSubscribeMessages(sdkAppID), 4)
 }
 
 // A test plays the user accepting a subscribe-notification template: the popup event
