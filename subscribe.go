@@ -70,7 +70,9 @@ func (t *SubscribeTemplateTitle) UnmarshalJSON(data []byte) error {
 		return err
 	}
 	*t = SubscribeTemplateTitle(v.plain)
-	t.CategoryID = strings.Trim(string(v.CategoryID), `"`)
+	if id := string(v.CategoryID); id != "null" {
+		t.CategoryID = strings.Trim(id, `"`)
+	}
 	return nil
 }
 

@@ -27,13 +27,14 @@ func TestSubscribeLibraryAPIs(t *testing.T) {
 	expect(t, mt, apiCall{method: http.MethodGet, path: "/wxaapi/newtmpl/getpubtemplatetitles",
 		query: map[string]string{"ids": "2,616", "start": "0", "limit": "1"},
 		answer: `{"errcode":0,"errmsg":"ok","count":55,"data":[{"tid":99,"title":"付款成功通知","type":2,"categoryId":"616"},
-			{"tid":100,"title":"到站提醒","type":3,"categoryId":616}]}`})
+			{"tid":100,"title":"到站提醒","type":3,"categoryId":616},{"tid":101,"title":"无类目","type":2,"categoryId":null}]}`})
 	titles, err := c.ListSubscribeTemplateTitles(ctx, []int{2, 616}, 0, 1)
 	require.NoError(t, err)
 	assert.Equal(t, 55, titles.Count)
 	assert.Equal(t, []SubscribeTemplateTitle{
 		{TID: 99, Title: "付款成功通知", Type: SubscribeTemplateOnce, CategoryID: "616"},
 		{TID: 100, Title: "到站提醒", Type: SubscribeTemplateLongTerm, CategoryID: "616"},
+		{TID: 101, Title: "无类目", Type: SubscribeTemplateOnce},
 	}, titles.Titles)
 
 	expect(t, mt, apiCall{method: http.MethodGet, path: "/wxaapi/newtmpl/getpubtemplatekeywords",
