@@ -374,7 +374,7 @@ func (c *Client) sendMass(ctx context.Context, path string, b massBody) (*MassJo
 }
 
 // earlierMsgID reads the msg_id of a 45065 answer, a number or a string of digits; 0 when
-// the answer has none.
+// the answer has none that is valid.
 func earlierMsgID(data []byte) int64 {
 	var out struct {
 		MsgID json.RawMessage `json:"msg_id"`
@@ -382,7 +382,10 @@ func earlierMsgID(data []byte) int64 {
 	if json.Unmarshal(data, &out) != nil {
 		return 0
 	}
-	n, _ := strconv.ParseInt(strings.Trim(string(out.MsgID), `"`), 10, 64)
+	n, err := strconv.ParseInt(strings.Trim(string(out.MsgID), `"`), 10, 64)
+	if err != nil || n < 0 {
+		return 0
+	}
 	return n
 }
 

@@ -2,6 +2,7 @@ package offiaccount
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -358,4 +359,21 @@ func ExampleClient_SendSubscribeMessage() {
 	// Output:
 	// offiaccount: invalid request: /cgi-bin/message/subscribe/bizsend: data "thing1" (kind thing): at most 20 characters, got 22
 	// true
+}
+
+// FuzzNotifyAnswers feeds arbitrary answers to the decoders of this API group: library
+// titles (categoryId as a number or a string) and the msg_id of a 45065 answer. They never
+// panic, and a msg_id that reads back is the digits the answer holds.
+func FuzzNotifyAnswers(f *testing.F) {
+	f.Add(`{"count":1,"data":[{"tid":99,"title":"t","type":2,"categoryId":"616"}]}`)
+	f.Add(`{"errcode":45065,"errmsg":"clientmsgid exist","msg_id":"123"}`)
+	f.Add(`{"msg_id":1e3,"data":[{"categoryId":{}}]}`)
+	f.Add(`{"msg_id":-5}`)
+	f.Fuzz(func(t *testing.T, answer string) {
+		var page SubscribeTemplateTitles
+		_ = json.Unmarshal([]byte(answer), &page)
+		if id := earlierMsgID([]byte(answer)); id < 0 {
+			t.Fatalf("negative msg_id %d from %q", id, answer)
+		}
+	})
 }
