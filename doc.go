@@ -13,7 +13,8 @@
 //     ([Client.AuthCodeURL]), customer-service messages ([Client.SendCustomMessage]),
 //     template messages ([Client.SendTemplateMessage]), users and tags
 //     ([Client.GetUserInfo]), parametric QR codes ([Client.CreateQRCode]), media
-//     ([Client.UploadMedia]) and diagnostics ([Client.CallbackIPs]).
+//     ([Client.UploadMedia]), diagnostics ([Client.CallbackIPs]), mass send
+//     ([Client.SendMassToAll]) and subscribe notifications ([Client.SendSubscribeMessage]).
 //   - The callback [Handler]: a plain http.Handler that verifies WeChat's signatures,
 //     decrypts, decodes typed messages and events, routes them to your functions, answers
 //     WeChat's retries with the first reply, and sends passive replies.

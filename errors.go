@@ -100,6 +100,13 @@ var (
 	// ErrPublishRemoved matches publish_status 5 and 6: published, then deleted by the
 	// account or banned by WeChat.
 	ErrPublishRemoved = errors.New("offiaccount: published articles deleted or banned")
+
+	// ErrMassDuplicate is matched by the *MassDuplicateError of a mass send whose
+	// clientmsgid was used within 24 hours (errcode 45065): nothing was sent again.
+	ErrMassDuplicate = errors.New("offiaccount: mass send with a clientmsgid already used")
+	// ErrUserRefused matches errcode 43101: the user refused the account's messages, or
+	// has not accepted (or has used up) the subscription a subscribe notification needs.
+	ErrUserRefused = errors.New("offiaccount: user refused or did not subscribe to the message")
 )
 
 // WeChat errcodes that callers commonly branch on. More codes live beside the APIs that
@@ -119,8 +126,8 @@ const (
 )
 
 // APIError is an error answer of the WeChat API: a non-zero errcode. Use errors.As to read
-// it, or errors.Is with ErrTokenInvalid, ErrBusy, ErrQuota, ErrRateLimited or
-// ErrIPNotWhitelisted to test its category.
+// it, or errors.Is with ErrTokenInvalid, ErrBusy, ErrQuota, ErrRateLimited,
+// ErrIPNotWhitelisted or ErrUserRefused to test its category.
 type APIError struct {
 	Code    int    // errcode
 	Message string // errmsg, without the rid suffix
@@ -165,6 +172,8 @@ func (e *APIError) Is(target error) bool {
 		return e.Code == CodeRateLimited
 	case ErrIPNotWhitelisted:
 		return e.Code == CodeIPNotWhitelisted
+	case ErrUserRefused:
+		return e.Code == CodeTemplateUserRefused
 	}
 	return false
 }

@@ -11,7 +11,9 @@
 // [Platform.SentMessages] and [Platform.SentTemplates]), template management, users, tags
 // and the blacklist (seeded with [Platform.AddUser]), parametric QR codes, temporary media
 // and permanent materials (their bytes kept and streamed back), the IP lists, daily API
-// quotas with clear_quota, and the lookup of a failed call by its rid. Every call but the
+// quotas with clear_quota, the lookup of a failed call by its rid, mass sends (jobs that push
+// MASSSENDJOBFINISH on the fake clock) and subscribe notifications (a user's acceptance
+// played with [Platform.AcceptSubscription]). Every call but the
 // token and web-authorization ones has its access_token checked exactly like WeChat does
 // (41001 when missing, 40001 when unknown or superseded, 42001 when expired) and counts
 // against the account's daily quota of its path (45009 past it).

@@ -91,11 +91,13 @@ type account struct {
 	userSeq     map[string]int64 // follow order of users, for the follower list
 
 	// State of the other APIs, each kept by its own file.
-	messages messageState // custom.go, template.go
-	tags     tagState     // tag.go
-	qrcodes  []QRCode     // qrcode.go
-	media    mediaState   // media.go, material.go
-	quota    quotaState   // diag.go
+	messages messageState   // custom.go, template.go
+	tags     tagState       // tag.go
+	qrcodes  []QRCode       // qrcode.go
+	media    mediaState     // media.go, material.go
+	quota    quotaState     // diag.go
+	mass     massState      // mass.go
+	subs     subscribeState // subscribe.go
 
 	publish *publishState // draft.go, freepublish.go; made on first use
 }

@@ -6,6 +6,9 @@ import "net/http"
 // users and tags, QR codes, media, diagnostics) to their endpoints. Every one of them
 // checks the access_token.
 func accountAPIRoute(path string) (route, bool) {
+	if r, ok := notifyRoute(path); ok { // notify.go: mass send and subscribe notifications
+		return r, true
+	}
 	var fn func(p *Platform, r *request) (any, int)
 	post := true
 	var maxBody int64

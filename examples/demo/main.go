@@ -71,6 +71,9 @@ func run(ctx context.Context) error {
 	if err := publishSteps(ctx, client, platform, botSrv.URL+"/wechat", published); err != nil {
 		return err
 	}
+	if err := notifySteps(ctx, client, platform, bot, botSrv.URL+"/wechat"); err != nil {
+		return err
+	}
 	for i, mode := range []offiaccounttest.Mode{offiaccounttest.ModePlaintext, offiaccounttest.ModeCompatible, offiaccounttest.ModeSafe} {
 		// The user comes back a minute later in each mode: events are deduplicated by user,
 		// CreateTime and event, so the same event in the same second counts as a retry.
