@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"time"
 )
 
 // Diagnostics (运维/排障): WeChat's IP lists, daily API quotas and their reset, and the
@@ -23,6 +24,9 @@ const (
 
 	maxRIDRecords   = 10000 // failed calls remembered for rid/get, oldest dropped first
 	maxRIDBodyBytes = 2048  // bytes of a request body kept in its record
+	ridLifetime     = 7 * 24 * time.Hour
+
+	codeRIDNoPermission = 76003 // rid/get: the rid is another account's
 )
 
 // defaultCallbackIPs is getcallbackip's answer until SetCallbackIPs: loopback, where the
@@ -240,8 +244,8 @@ func (p *Platform) noteLocked(appID, rid string, q url.Values, body, remote stri
 var ridPattern = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{8}-[0-9a-f]{8}$`)
 
 // handleRIDGet is POST /cgi-bin/openapi/rid/get {"rid":…}: the record of a failed call of
-// the same account; 76002 for a malformed rid, 76001 for an unknown one or another
-// account's.
+// the same account; 76002 for a malformed rid, 76001 for an unknown one or one older than 7
+// days, 76003 (no permission) for another account's.
 // https://developers.weixin.qq.com/doc/offiaccount/openApi/get_rid_info.html
 func (p *Platform) handleRIDGet(r *request) (any, int) {
 	var in struct {
@@ -254,8 +258,11 @@ func (p *Platform) handleRIDGet(r *request) (any, int) {
 		return nil, codeInvalidRID
 	}
 	rec, ok := p.rids.byRID[in.RID]
-	if !ok || rec.appID != r.acct.appID {
+	switch {
+	case !ok || p.now.Sub(time.Unix(rec.info.InvokeTime, 0)) > ridLifetime:
 		return nil, codeRIDNotFound
+	case rec.appID != r.acct.appID:
+		return nil, codeRIDNoPermission
 	}
 	return struct {
 		Errcode int     `json:"errcode"`
