@@ -260,5 +260,5 @@ func errText(code int) string {
 	case codeInvalidKeywordName:
 		return "invalid keyword name"
 	}
-	return "system error"
+	return groupErrText(code) // kf.go; "system error" for unknown codes
 }

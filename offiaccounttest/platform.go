@@ -95,6 +95,7 @@ type account struct {
 	qrcodes  []QRCode     // qrcode.go
 	media    mediaState   // media.go, material.go
 	quota    quotaState   // diag.go
+	groups   *groupState  // kf.go, datacube.go, comment.go, shorten.go; made on first use
 }
 
 func newAccount(appID, secret string) *account {

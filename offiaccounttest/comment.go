@@ -1,0 +1,4 @@
+package offiaccounttest
+
+type commentKey struct{}
+type commentArticle struct{}
