@@ -3,6 +3,7 @@ package offiaccount
 import (
 	"context"
 	"fmt"
+	"time"
 )
 
 // Customer-service staff: list the accounts and who is online.
@@ -25,4 +26,22 @@ func ExampleClient_ListKFAccounts() {
 	// alice@gh_shop 小艾 []
 	// bob@gh_shop 小波 [waiting]
 	// alice@gh_shop serves 3
+}
+
+// Statistics: a week of follows and unfollows; dates are days in China.
+func ExampleClient_ListUserSummary() {
+	client, stop := newExampleServer(map[string]string{
+		"/datacube/getusersummary": `{"list":[{"ref_date":"2014-12-07","user_source":30,"new_user":5,"cancel_user":1}]}`,
+	})
+	defer stop()
+	cst := time.FixedZone("CST", 8*3600)
+	end := time.Date(2014, 12, 7, 0, 0, 0, 0, cst)
+
+	rows, err := client.ListUserSummary(context.Background(), end.AddDate(0, 0, -6), end)
+	fmt.Println(rows, err)
+	_, err = client.ListUserSummary(context.Background(), end.AddDate(0, 0, -7), end)
+	fmt.Println(err)
+	// Output:
+	// [{2014-12-07 30 5 1}] <nil>
+	// offiaccount: invalid request: /datacube/getusersummary: 2014-11-30 to 2014-12-07 spans 8 days, at most 7
 }

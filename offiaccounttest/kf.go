@@ -80,6 +80,7 @@ type groupState struct {
 	kf       kfState
 	comments map[commentKey]*commentArticle
 	shorts   map[string]shortKey
+	cube     map[string][]map[string]any // datacube API → rows
 }
 
 // groupsLocked returns a's state of those groups, made on first use.

@@ -4,7 +4,18 @@ type shortKey struct{}
 
 // otherGroupRoute maps the paths of datacube.go, comment.go and shorten.go.
 func otherGroupRoute(path string) (fn func(p *Platform, r *request) (any, int), post, token, ok bool) {
+	if fn, ok := dataCubeRoute(path); ok {
+		return fn, true, true, true
+	}
 	return nil, false, false, false
 }
 
-func otherGroupErrText(code int) string { return "system error" }
+func otherGroupErrText(code int) string {
+	switch code {
+	case codeDateFormat:
+		return "invalid date format"
+	case codeDateRange:
+		return "invalid date range"
+	}
+	return "system error"
+}
