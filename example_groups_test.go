@@ -2,6 +2,7 @@ package offiaccount
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 )
@@ -44,4 +45,24 @@ func ExampleClient_ListUserSummary() {
 	// Output:
 	// [{2014-12-07 30 5 1}] <nil>
 	// offiaccount: invalid request: /datacube/getusersummary: 2014-11-30 to 2014-12-07 spans 8 days, at most 7
+}
+
+// Comments: read the elected comments of an article and reply to one.
+func ExampleClient_ListComments() {
+	client, stop := newExampleServer(map[string]string{
+		"/cgi-bin/comment/list":      `{"errcode":0,"errmsg":"ok","total":1,"comment":[{"user_comment_id":7,"openid":"o-alice","create_time":1700000000,"content":"写得好","comment_type":1}]}`,
+		"/cgi-bin/comment/reply/add": `{"errcode":88005,"errmsg":"already reply"}`,
+	})
+	defer stop()
+	ctx := context.Background()
+
+	page, _ := client.ListComments(ctx, ListCommentsRequest{MsgDataID: 2247483650, Index: 0, Count: 20, Type: CommentElected})
+	for _, c := range page.Comments {
+		fmt.Println(c.UserCommentID, c.OpenID, c.Content)
+	}
+	err := client.AddCommentReply(ctx, 2247483650, 0, 7, "谢谢！")
+	fmt.Println(errors.Is(err, ErrInvalidRequest), err)
+	// Output:
+	// 7 o-alice 写得好
+	// false offiaccount: /cgi-bin/comment/reply/add: errcode 88005: already reply
 }

@@ -7,6 +7,9 @@ func otherGroupRoute(path string) (fn func(p *Platform, r *request) (any, int), 
 	if fn, ok := dataCubeRoute(path); ok {
 		return fn, true, true, true
 	}
+	if fn, ok := commentRoute(path); ok {
+		return fn, true, true, true
+	}
 	return nil, false, false, false
 }
 
@@ -16,6 +19,9 @@ func otherGroupErrText(code int) string {
 		return "invalid date format"
 	case codeDateRange:
 		return "invalid date range"
+	}
+	if s := commentErrText(code); s != "" {
+		return s
 	}
 	return "system error"
 }
