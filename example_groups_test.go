@@ -66,3 +66,19 @@ func ExampleClient_ListComments() {
 	// 7 o-alice 写得好
 	// false offiaccount: /cgi-bin/comment/reply/add: errcode 88005: already reply
 }
+
+// Short keys: keep up to 4 KB with WeChat under a 15-character key.
+func ExampleClient_GenShortKey() {
+	client, stop := newExampleServer(map[string]string{
+		"/cgi-bin/shorten/gen":   `{"errcode":0,"errmsg":"ok","short_key":"iTqRJFSEqk9RvPk"}`,
+		"/cgi-bin/shorten/fetch": `{"errcode":0,"errmsg":"ok","long_data":"order=42","create_time":1611047541,"expire_seconds":86300}`,
+	})
+	defer stop()
+	ctx := context.Background()
+
+	key, _ := client.GenShortKey(ctx, "order=42", 24*time.Hour)
+	data, _ := client.GetShortKey(ctx, key)
+	fmt.Println(key, data.LongData, data.ExpireSeconds)
+	// Output:
+	// iTqRJFSEqk9RvPk order=42 86300
+}

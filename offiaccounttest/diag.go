@@ -158,15 +158,24 @@ func (p *Platform) handleClearQuota(r *request) (any, int) {
 	case in.AppID != a.appID:
 		return nil, codeInvalidAppID
 	}
+	if code := p.clearQuotaLocked(a); code != 0 {
+		return nil, code
+	}
+	return okBody, 0
+}
+
+// clearQuotaLocked starts today's counts of a from zero, /cgi-bin/token included, once
+// more of the 10 a month that clear_quota and clear_quota/v2 share (48006 past them).
+func (p *Platform) clearQuotaLocked(a *account) int {
 	month := p.now.In(chinaTime).Format("2006-01")
 	if a.quota.clears[month] >= ClearQuotaMonthlyLimit {
-		return nil, codeClearQuotaLimit
+		return codeClearQuotaLimit
 	}
 	a.quota.clears[month]++
 	d := day(p.now)
 	delete(a.quota.used, d)
 	delete(a.tokenDay, d)
-	return okBody, 0
+	return 0
 }
 
 // ridInfo is rid/get's record of one failed call.
