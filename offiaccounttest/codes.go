@@ -260,5 +260,5 @@ func errText(code int) string {
 	case codeInvalidKeywordName:
 		return "invalid keyword name"
 	}
-	return groupErrText(code) // kf.go; "system error" for unknown codes
+	return groupErrText(code) // shorten.go; "system error" for unknown codes
 }

@@ -75,24 +75,6 @@ type kfState struct {
 	records  []KFChatRecord
 }
 
-// groupState is the state of the API groups served by kf.go, comment.go and shorten.go.
-type groupState struct {
-	kf       kfState
-	comments map[commentKey]*commentArticle
-	shorts   map[string]shortKey
-	cube     map[string][]map[string]any // datacube API → rows
-}
-
-// groupsLocked returns a's state of those groups, made on first use.
-func (a *account) groupsLocked() *groupState {
-	if a.groups == nil {
-		a.groups = &groupState{kf: kfState{nextID: 1001, sessions: make(map[string]kfSession),
-			waiting: make(map[string]time.Time)}, comments: make(map[commentKey]*commentArticle),
-			shorts: make(map[string]shortKey)}
-	}
-	return a.groups
-}
-
 // SetKFOnline binds the WeChat user wechatID to the customer-service account of appID (as if
 // the invitation had been accepted) and sets it online or offline. It reports false when the
 // account does not exist.
@@ -542,35 +524,4 @@ func groupAPIRoute(path string) (route, bool) {
 		r.method = http.MethodPost
 	}
 	return r, true
-}
-
-// groupErrText is WeChat's errmsg for the errcodes of these groups.
-func groupErrText(code int) string {
-	switch code {
-	case codeKFInvalidAccount:
-		return "invalid kf_account"
-	case codeKFNotBound:
-		return "kf_account not bind wechat user"
-	case codeKFInvalidNickname:
-		return "invalid nickname"
-	case codeKFMalformedAccount:
-		return "invalid kf_account format"
-	case codeKFAccountLimit:
-		return "kf_account count exceeds limit"
-	case codeKFAccountExists:
-		return "kf_account exsited"
-	case codeKFAlreadyWorker:
-		return "invite_wx already a worker"
-	case codeKFNoSession:
-		return "no session for this openid"
-	case codeKFUserInSession:
-		return "openid is in another session"
-	case codeKFOffline:
-		return "kf offline"
-	case codeKFInvalidQuery:
-		return "invalid parameter"
-	case codeKFRangeTooLong:
-		return "time range exceeds limit"
-	}
-	return otherGroupErrText(code)
 }

@@ -26,6 +26,24 @@ type shortKey struct {
 	expires time.Time
 }
 
+// groupState is the state of the API groups served by kf.go, comment.go and shorten.go.
+type groupState struct {
+	kf       kfState
+	comments map[commentKey]*commentArticle
+	shorts   map[string]shortKey
+	cube     map[string][]map[string]any // datacube API → rows
+}
+
+// groupsLocked returns a's state of those groups, made on first use.
+func (a *account) groupsLocked() *groupState {
+	if a.groups == nil {
+		a.groups = &groupState{kf: kfState{nextID: 1001, sessions: make(map[string]kfSession),
+			waiting: make(map[string]time.Time)}, comments: make(map[commentKey]*commentArticle),
+			shorts: make(map[string]shortKey)}
+	}
+	return a.groups
+}
+
 const base62 = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
 // newShortKey returns 15 random base62 characters, the shape of WeChat's short keys.
@@ -137,8 +155,33 @@ func otherGroupRoute(path string) (fn func(p *Platform, r *request) (any, int), 
 	return nil, false, false, false
 }
 
-func otherGroupErrText(code int) string {
+// groupErrText is WeChat's errmsg for the errcodes of these groups.
+func groupErrText(code int) string {
 	switch code {
+	case codeKFInvalidAccount:
+		return "invalid kf_account"
+	case codeKFNotBound:
+		return "kf_account not bind wechat user"
+	case codeKFInvalidNickname:
+		return "invalid nickname"
+	case codeKFMalformedAccount:
+		return "invalid kf_account format"
+	case codeKFAccountLimit:
+		return "kf_account count exceeds limit"
+	case codeKFAccountExists:
+		return "kf_account exsited"
+	case codeKFAlreadyWorker:
+		return "invite_wx already a worker"
+	case codeKFNoSession:
+		return "no session for this openid"
+	case codeKFUserInSession:
+		return "openid is in another session"
+	case codeKFOffline:
+		return "kf offline"
+	case codeKFInvalidQuery:
+		return "invalid parameter"
+	case codeKFRangeTooLong:
+		return "time range exceeds limit"
 	case codeDateFormat:
 		return "invalid date format"
 	case codeDateRange:
