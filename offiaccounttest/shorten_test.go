@@ -2,11 +2,13 @@ package offiaccounttest_test
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -80,4 +82,64 @@ func TestClearQuotaByAppSecret(t *testing.T) {
 	assert.Equal(t, 41004, call(url.Values{"appid": {sdkAppID}}))
 	assert.Equal(t, 40013, call(url.Values{"appid": {"wxnobody"}, "appsecret": {"x"}}))
 	assert.Equal(t, offiaccount.CodeInvalidAppSecret, call(url.Values{"appid": {sdkAppID}, "appsecret": {"wrong"}}))
+}
+
+// FuzzGroupAPIBodies sends arbitrary bodies to the customer-service, statistics, comment and
+// short-key APIs: the platform answers WeChat-shaped JSON, never panics, and keeps WeChat's
+// limits in its state.
+func FuzzGroupAPIBodies(f *testing.F) {
+	for _, s := range [][2]string{
+		{"/customservice/kfaccount/add", `{"kf_account":"a@gh","nickname":"n"}`},
+		{"/customservice/kfaccount/inviteworker", `{"kf_account":"a@gh","invite_wx":"w"}`},
+		{"/customservice/kfsession/create", `{"kf_account":"a@gh","openid":"o1"}`},
+		{"/customservice/kfsession/close", `{"kf_account":"a@gh","openid":"o1"}`},
+		{"/customservice/kfsession/getsession?openid=o1", ``},
+		{"/customservice/msgrecord/getmsglist", `{"starttime":1,"endtime":86400,"msgid":1,"number":9}`},
+		{"/datacube/getusersummary", `{"begin_date":"2024-05-01","end_date":"2024-05-07"}`},
+		{"/cgi-bin/comment/list", `{"msg_data_id":1,"index":0,"begin":-5,"count":49,"type":2}`},
+		{"/cgi-bin/comment/reply/add", `{"msg_data_id":1,"index":0,"user_comment_id":1,"content":"x"}`},
+		{"/cgi-bin/shorten/gen", `{"long_data":"x","expire_seconds":60}`},
+		{"/cgi-bin/shorten/fetch", `{"short_key":"x"}`},
+		{"/cgi-bin/clear_quota/v2?appid=wx0123456789abcdef&appsecret=s", ``},
+	} {
+		f.Add(s[0], s[1])
+	}
+	p := offiaccounttest.NewPlatform(offiaccounttest.WithAccount(sdkAppID, sdkSecret), offiaccounttest.WithNow(sdkStart))
+	defer p.Close()
+	p.AddUser(sdkAppID, offiaccounttest.User{OpenID: "o1"})
+	p.AddComments(sdkAppID, 1, 0, offiaccounttest.CommentRecord{OpenID: "o1", Content: "c"})
+	p.AddKFChatRecords(sdkAppID, offiaccounttest.KFChatRecord{OpenID: "o1", Time: time.Unix(100, 0)})
+	tok := p.IssueToken(sdkAppID)
+
+	f.Fuzz(func(t *testing.T, target, body string) {
+		path, query, _ := strings.Cut(target, "?")
+		if !strings.HasPrefix(path, "/") {
+			path = "/" + path
+		}
+		q, _ := url.ParseQuery(query)
+		q.Set("access_token", tok)
+		u := p.URL() + (&url.URL{Path: path}).EscapedPath() + "?" + q.Encode()
+		for _, method := range []string{http.MethodPost, http.MethodGet} {
+			req, err := http.NewRequest(method, u, strings.NewReader(body))
+			require.NoError(t, err)
+			resp, err := p.Client().Do(req)
+			require.NoError(t, err)
+			var answer map[string]any
+			dec := json.NewDecoder(resp.Body)
+			err = dec.Decode(&answer)
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusNotFound {
+				return
+			}
+			require.NoError(t, err, "%s answered non-JSON", path)
+		}
+		for _, k := range p.KFAccounts(sdkAppID) {
+			if utf8.RuneCountInString(k.Nickname) > 16 || !strings.Contains(k.Account, "@") {
+				t.Fatalf("account beyond WeChat's rules: %+v", k)
+			}
+		}
+		if n := len(p.KFAccounts(sdkAppID)); n > offiaccounttest.MaxKFAccounts {
+			t.Fatalf("%d accounts", n)
+		}
+	})
 }
