@@ -102,7 +102,8 @@ func (a *account) templateIndex(id string) int {
 // handleTemplateSend is POST /cgi-bin/message/template/send: the template must be the
 // account's (40037) and the user a follower (40003, 43004; 43101 when blacklisted). A
 // client_msg_id already used for the same OpenID within ClientMsgIDWindow returns the first
-// send's msgid and sends nothing; to another OpenID or later, it sends again.
+// send's msgid and sends nothing; to another OpenID or later, it sends again. As on WeChat
+// since 2023-05-04, first and remark are dropped.
 // https://developers.weixin.qq.com/doc/service/api/notify/template/api_sendtemplatemessage.html
 func (p *Platform) handleTemplateSend(r *request) (any, int) {
 	var in struct {
@@ -145,6 +146,9 @@ func (p *Platform) handleTemplateSend(r *request) (any, int) {
 		URL: in.URL, ClientMsgID: in.ClientMsgID, Data: make(map[string]string, len(in.Data)),
 		Raw: bytes.Clone(r.body), Time: p.now}
 	for k, v := range in.Data {
+		if k == "first" || k == "remark" {
+			continue // dropped since 2023-05-04
+		}
 		s.Data[k] = v.Value
 	}
 	a.messages.sent = append(a.messages.sent, s)

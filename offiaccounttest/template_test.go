@@ -104,8 +104,14 @@ func TestTemplateSend(t *testing.T) {
 	assert.Greater(t, later, bob, "past WeChat's 10 minutes the id no longer dedupes")
 	assert.Equal(t, 10*time.Minute, offiaccounttest.ClientMsgIDWindow)
 
+	// first and remark are dropped (sent raw: the SDK refuses them).
+	assert.Zero(t, rawPost(t, p, c, "/cgi-bin/message/template/send", `{"touser":"o-alice","template_id":"`+tpl+
+		`","data":{"first":{"value":"您好"},"thing1":{"value":"x"},"remark":{"value":"谢谢"}}}`))
+	last := p.SentTemplates(sdkAppID)
+	assert.Equal(t, map[string]string{"thing1": "x"}, last[len(last)-1].Data)
+
 	sent := p.SentTemplates(sdkAppID)
-	require.Len(t, sent, 5)
+	require.Len(t, sent, 6)
 	assert.Equal(t, first, sent[0].MsgID)
 	assert.Equal(t, "o-alice", sent[0].ToUser)
 	assert.Equal(t, tpl, sent[0].TemplateID)
@@ -120,5 +126,5 @@ func TestTemplateSend(t *testing.T) {
 	requireCode(t, err, 40003)
 	_, err = c.SendTemplateMessage(ctx, offiaccount.TemplateMessage{ToUser: "o-blocked", TemplateID: tpl})
 	requireCode(t, err, offiaccount.CodeTemplateUserRefused)
-	assert.Len(t, p.SentTemplates(sdkAppID), 5)
+	assert.Len(t, p.SentTemplates(sdkAppID), 6)
 }
