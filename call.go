@@ -126,5 +126,8 @@ func (c *Client) CallDownload(ctx context.Context, method, path string, query ur
 	if err := checkCallPath(method, path, query); err != nil {
 		return nil, err
 	}
+	if method == http.MethodGet && in != nil {
+		return nil, invalidf(path, "a GET request carries no body")
+	}
 	return c.download(ctx, method, path, query, in)
 }

@@ -22,7 +22,7 @@ const (
 	MaxKFNicknameRunes      = 16    // characters of a staff nickname
 	MaxKFMsgRecordNumber    = 10000 // records per msgrecord/getmsglist call
 	MaxKFMsgRecordSpan      = 24 * time.Hour
-	maxKFHeadImageBytes     = 10 << 20 // WeChat's image limit; the head image must be a JPEG
+	maxKFHeadImageBytes     = 10 << 20 // a bound of ours: the doc names no size, only JPEG
 )
 
 // WeChat errcodes of the customer-service staff APIs.

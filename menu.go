@@ -263,6 +263,7 @@ func (w *wireMenu) menu() Menu {
 
 // CreateMenu validates m and sets it as the account's default custom menu, replacing the
 // previous one. m must not carry a MatchRule: conditional menus go to AddConditionalMenu.
+// [Menu.Warnings] lists the legacy buttons (news by media_id) that validation lets through.
 //
 // WeChat docs: https://developers.weixin.qq.com/doc/service/api/custommenu/api_createcustommenu
 func (c *Client) CreateMenu(ctx context.Context, m Menu) error {
