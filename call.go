@@ -64,7 +64,7 @@ func checkCallPath(method, path string, query url.Values) error {
 // (an absolute URL, "//host", a query or "..") is refused before anything is sent, with an
 // error matching ErrInvalidRequest.
 //
-// https://developers.weixin.qq.com/doc/service/guide/dev/api/
+// https://developers.weixin.qq.com/doc/oplatform/developers/dev/guide.html
 func (c *Client) Call(ctx context.Context, method, path string, query url.Values, in, out any) error {
 	if err := checkCallPath(method, path, query); err != nil {
 		return err
