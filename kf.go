@@ -22,7 +22,7 @@ const (
 	MaxKFNicknameRunes      = 16    // characters of a staff nickname
 	MaxKFMsgRecordNumber    = 10000 // records per msgrecord/getmsglist call
 	MaxKFMsgRecordSpan      = 24 * time.Hour
-	maxKFHeadImageBytes     = 10 << 20 // a bound of ours: the doc names no size, only JPEG
+	maxKFHeadImageBytes     = 5 << 20 // the head image: a JPEG within 5 MB
 )
 
 // WeChat errcodes of the customer-service staff APIs.
@@ -84,7 +84,7 @@ type kfAccountBody struct {
 // official account's WeChat ID) and nickname at most 16 characters. The account works once
 // a WeChat user is bound to it with [Client.InviteKFWorker].
 //
-// https://developers.weixin.qq.com/doc/service/api/customer/servicermanage/api_addkfaccount.html
+// https://developers.weixin.qq.com/doc/service/Customer_Service/Customer_Service_Management.html
 func (c *Client) AddKFAccount(ctx context.Context, account, nickname string) error {
 	const p = "/customservice/kfaccount/add"
 	if err := validKFAccount(p, account); err != nil {
@@ -98,7 +98,7 @@ func (c *Client) AddKFAccount(ctx context.Context, account, nickname string) err
 
 // UpdateKFAccount changes the nickname of a customer-service account.
 //
-// https://developers.weixin.qq.com/doc/service/api/customer/servicermanage/api_updatekfaccount.html
+// https://developers.weixin.qq.com/doc/service/Customer_Service/Customer_Service_Management.html
 func (c *Client) UpdateKFAccount(ctx context.Context, account, nickname string) error {
 	const p = "/customservice/kfaccount/update"
 	if err := validKFAccount(p, account); err != nil {
@@ -121,8 +121,8 @@ func (c *Client) DeleteKFAccount(ctx context.Context, account string) error {
 	return c.postJSON(ctx, p, nil, kfAccountBody{Account: account}, nil)
 }
 
-// UploadKFHeadImage sets the avatar of a customer-service account from a JPEG file (640×640
-// shows best). fileName must end in .jpg or .jpeg; r is streamed, as for [Client.UploadMedia].
+// UploadKFHeadImage sets the avatar of a customer-service account from a JPEG file of at most
+// 5 MB (640×640 shows best). fileName must end in .jpg or .jpeg; r is streamed, as for [Client.UploadMedia].
 //
 // https://developers.weixin.qq.com/doc/service/api/customer/servicermanage/api_uploadkfheadimg.html
 func (c *Client) UploadKFHeadImage(ctx context.Context, account, fileName string, r io.Reader) error {
@@ -143,7 +143,7 @@ func (c *Client) UploadKFHeadImage(ctx context.Context, account, fileName string
 // InviteKFWorker invites the WeChat user with WeChat ID inviteWX to be bound to the
 // customer-service account. The user accepts within 7 days; ListKFAccounts shows the state.
 //
-// https://developers.weixin.qq.com/doc/service/api/customer/servicermanage/api_inviteworker.html
+// https://developers.weixin.qq.com/doc/service/Customer_Service/Customer_Service_Management.html
 func (c *Client) InviteKFWorker(ctx context.Context, account, inviteWX string) error {
 	const p = "/customservice/kfaccount/inviteworker"
 	if err := validKFAccount(p, account); err != nil {
@@ -173,7 +173,7 @@ type KFAccount struct {
 
 // ListKFAccounts returns every customer-service account (getkflist).
 //
-// https://developers.weixin.qq.com/doc/service/api/customer/servicermanage/api_getkflist.html
+// https://developers.weixin.qq.com/doc/service/Customer_Service/Customer_Service_Management.html
 func (c *Client) ListKFAccounts(ctx context.Context) ([]KFAccount, error) {
 	var out struct {
 		List []KFAccount `json:"kf_list"`
@@ -193,7 +193,7 @@ type KFOnline struct {
 // ListOnlineKFAccounts returns the customer-service accounts that are online
 // (getonlinekflist).
 //
-// https://developers.weixin.qq.com/doc/service/api/customer/servicermanage/api_getonlinekflist.html
+// https://developers.weixin.qq.com/doc/service/Customer_Service/Customer_Service_Management.html
 func (c *Client) ListOnlineKFAccounts(ctx context.Context) ([]KFOnline, error) {
 	var out struct {
 		List []KFOnline `json:"kf_online_list"`
@@ -220,14 +220,14 @@ func (c *Client) kfSession(ctx context.Context, p, account, openID string) error
 // CreateKFSession hands the user openID to the online customer-service account (65415 when
 // it is offline, 65414 when other staff serve the user). WeChat pushes kf_create_session.
 //
-// https://developers.weixin.qq.com/doc/service/api/customer/session/api_createsession.html
+// https://developers.weixin.qq.com/doc/service/api/customer/messctrl/api_createkfsession.html
 func (c *Client) CreateKFSession(ctx context.Context, account, openID string) error {
 	return c.kfSession(ctx, "/customservice/kfsession/create", account, openID)
 }
 
 // CloseKFSession ends the session of account with openID. WeChat pushes kf_close_session.
 //
-// https://developers.weixin.qq.com/doc/service/api/customer/session/api_closesession.html
+// https://developers.weixin.qq.com/doc/service/Customer_Service/Session_control.html
 func (c *Client) CloseKFSession(ctx context.Context, account, openID string) error {
 	return c.kfSession(ctx, "/customservice/kfsession/close", account, openID)
 }
@@ -242,7 +242,7 @@ type KFSession struct {
 // GetKFSession returns the session of the user openID; an empty Account means no staff
 // serve the user.
 //
-// https://developers.weixin.qq.com/doc/service/api/customer/session/api_getsession.html
+// https://developers.weixin.qq.com/doc/service/Customer_Service/Session_control.html
 func (c *Client) GetKFSession(ctx context.Context, openID string) (*KFSession, error) {
 	const p = "/customservice/kfsession/getsession"
 	if openID == "" {
@@ -258,7 +258,7 @@ func (c *Client) GetKFSession(ctx context.Context, openID string) (*KFSession, e
 
 // ListKFSessions returns the sessions the customer-service account is serving.
 //
-// https://developers.weixin.qq.com/doc/service/api/customer/session/api_getsessionlist.html
+// https://developers.weixin.qq.com/doc/service/api/customer/messctrl/api_getkfsessionlist.html
 func (c *Client) ListKFSessions(ctx context.Context, account string) ([]KFSession, error) {
 	const p = "/customservice/kfsession/getsessionlist"
 	if err := validKFAccount(p, account); err != nil {
@@ -291,7 +291,7 @@ type KFWaitCaseList struct {
 // ListKFWaitCases returns the users waiting for customer service (getwaitcase), the first
 // 100 of them.
 //
-// https://developers.weixin.qq.com/doc/service/api/customer/session/api_getwaitcase.html
+// https://developers.weixin.qq.com/doc/service/Customer_Service/Session_control.html
 func (c *Client) ListKFWaitCases(ctx context.Context) (*KFWaitCaseList, error) {
 	var out KFWaitCaseList
 	if err := c.getJSON(ctx, "/customservice/kfsession/getwaitcase", nil, &out); err != nil {
@@ -320,7 +320,7 @@ type KFMsgRecordPage struct {
 // and end (at most 24 hours apart), from msgID on (1 for the first page; then the page's
 // MsgID). A page shorter than number is the last one. Times are sent as unix seconds.
 //
-// https://developers.weixin.qq.com/doc/service/api/customer/message/api_getmsglist.html
+// https://developers.weixin.qq.com/doc/service/Customer_Service/Obtain_chat_transcript.html
 func (c *Client) ListKFMsgRecords(ctx context.Context, start, end time.Time, msgID int64, number int) (*KFMsgRecordPage, error) {
 	const p = "/customservice/msgrecord/getmsglist"
 	switch {

@@ -112,6 +112,7 @@ func TestKFValidatesLocally(t *testing.T) {
 		"delete bad":      c.DeleteKFAccount(ctx, "a"),
 		"invite empty":    c.InviteKFWorker(ctx, "a@gh", ""),
 		"head not jpg":    c.UploadKFHeadImage(ctx, "a@gh", "a.png", bytes.NewReader([]byte("x"))),
+		"head over 5MB":   c.UploadKFHeadImage(ctx, "a@gh", "a.jpg", bytes.NewReader(make([]byte, 5<<20+1))),
 		"session no user": c.CreateKFSession(ctx, "a@gh", ""),
 		"get no user":     func() error { _, err := c.GetKFSession(ctx, ""); return err }(),
 		"range 24h+1s":    page(t0, t0.Add(24*time.Hour+time.Second), 1, 10),

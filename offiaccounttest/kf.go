@@ -232,7 +232,7 @@ func (p *Platform) handleKFDelete(r *request) (any, int) {
 }
 
 // handleKFHeadImage is POST /customservice/kfaccount/uploadheadimg?kf_account=…: a .jpg
-// file in field media (40005 for another type).
+// file of at most 5 MB in field media (40005 for another type, 45001 when larger).
 func (p *Platform) handleKFHeadImage(r *request) (any, int) {
 	k := r.acct.groupsLocked().kf.find(r.get("kf_account"))
 	if !kfAccountOK(r.get("kf_account")) {
@@ -245,7 +245,7 @@ func (p *Platform) handleKFHeadImage(r *request) (any, int) {
 	if code != 0 {
 		return nil, code
 	}
-	if code := up.check(uploadRule{exts: []string{".jpg", ".jpeg"}, maxBytes: 10 << 20}); code != 0 {
+	if code := up.check(uploadRule{exts: []string{".jpg", ".jpeg"}, maxBytes: 5 << 20}); code != 0 {
 		return nil, code
 	}
 	k.HeadImage = up.data

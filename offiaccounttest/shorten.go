@@ -179,7 +179,7 @@ func groupErrText(code int) string {
 	case codeKFOffline:
 		return "kf offline"
 	case codeKFInvalidQuery:
-		return "invalid parameter"
+		return "param invalid, please check hint"
 	case codeKFRangeTooLong:
 		return "time range exceeds limit"
 	case codeDateFormat:
