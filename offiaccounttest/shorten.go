@@ -183,9 +183,9 @@ func groupErrText(code int) string {
 	case codeKFRangeTooLong:
 		return "time range exceeds limit"
 	case codeDateFormat:
-		return "invalid date format"
+		return "date format error"
 	case codeDateRange:
-		return "invalid date range"
+		return "date range error"
 	case codeArgInvalid:
 		return "argument invalid!"
 	case codeShortKeyDataTooLong:
