@@ -34,7 +34,7 @@ const (
 	CustomMsgVideo           CustomMsgType = "video"           // Video
 	CustomMsgMusic           CustomMsgType = "music"           // Music
 	CustomMsgNews            CustomMsgType = "news"            // News: an article linking out
-	CustomMsgMPNews          CustomMsgType = "mpnews"          // MPNews: a news material
+	CustomMsgMPNews          CustomMsgType = "mpnews"          // MPNews: a news material; legacy, use CustomMsgMPNewsArticle
 	CustomMsgMPNewsArticle   CustomMsgType = "mpnewsarticle"   // MPNewsArticle: a published article
 	CustomMsgMenu            CustomMsgType = "msgmenu"         // Menu: choices the user taps
 	CustomMsgWXCard          CustomMsgType = "wxcard"          // WXCard: a card or coupon
@@ -180,6 +180,10 @@ func CustomNews(openID string, a CustomArticle) CustomMessage {
 }
 
 // CustomMPNews returns a message showing the news material mediaID (图文素材).
+//
+// Deprecated: news materials gave way to the draft box (material/add_news answers 45106), and
+// customer-service messages take published articles: use [CustomMPNewsArticle] with the
+// article_id.
 func CustomMPNews(openID, mediaID string) CustomMessage {
 	return CustomMessage{ToUser: openID, MsgType: CustomMsgMPNews, MPNews: &CustomMediaContent{MediaID: mediaID}}
 }

@@ -18,12 +18,21 @@ const (
 	// CodeClearQuotaLimit: clear_quota was already called the allowed number of times this
 	// month (10 for official accounts).
 	CodeClearQuotaLimit = 48006
-	// CodeInvalidCGIPath: the cgi_path given to the quota API is not an API path.
+	// CodeInvalidCGIPath: the cgi_path given to quota/get is not a bare API path (it lacks
+	// the leading "/" or carries the domain).
 	CodeInvalidCGIPath = 76003
-	// CodeRIDNotFound: the rid is unknown to WeChat, or belongs to another account.
+	// CodeCGIPathNotFound: quota/get knows no API at cgi_path.
+	CodeCGIPathNotFound = 76021
+	// CodeCGIPathNoPermission: quota/get cannot answer for cgi_path with this token: an API
+	// of another kind of account, or any /sns/ path (web authorization has no quota to show).
+	CodeCGIPathNoPermission = 76022
+	// CodeRIDNotFound: WeChat has no record of the rid (rids are kept 7 days).
 	CodeRIDNotFound = 76001
 	// CodeInvalidRID: the rid is empty or malformed.
 	CodeInvalidRID = 76002
+	// CodeRIDNoPermission: rid/get's "no permission": the rid belongs to another account
+	// (the same number as CodeInvalidCGIPath, on another endpoint).
+	CodeRIDNoPermission = 76003
 )
 
 type ipListAnswer struct {
@@ -168,32 +177,55 @@ func (s *IPSet) Len() int {
 	return len(s.prefixes)
 }
 
-// Quota is the daily call quota of one API for the account.
+// Quota is the daily call quota of one API for the account, and its frequency limits when
+// WeChat states them.
 type Quota struct {
 	DailyLimit int64 `json:"daily_limit"` // calls allowed per day
 	Used       int64 `json:"used"`        // calls made today
 	Remain     int64 `json:"remain"`      // calls left today
+
+	// RateLimit is the frequency limit of the account's own calls (rate_limit); nil when
+	// WeChat's answer leaves it out.
+	RateLimit *RateLimit `json:"rate_limit,omitempty"`
+	// ComponentRateLimit is the frequency limit of calls made on the account's behalf by a
+	// third-party platform (component_rate_limit); nil when left out.
+	ComponentRateLimit *RateLimit `json:"component_rate_limit,omitempty"`
+}
+
+// RateLimit is a frequency limit of quota/get: CallCount calls every RefreshSecond seconds.
+type RateLimit struct {
+	CallCount     int64 `json:"call_count"`     // calls allowed per period
+	RefreshSecond int64 `json:"refresh_second"` // length of the period, in seconds
 }
 
 // APIQuota returns the daily quota of the API at cgiPath, such as
-// "/cgi-bin/message/custom/send" (a path from the root, without the domain).
+// "/cgi-bin/message/custom/send" (a path from the root, without the domain), with its
+// frequency limits. WeChat keeps no quota for web-authorization paths: a path with "/sns/" is
+// refused locally (WeChat would answer 76022).
 //
-// https://developers.weixin.qq.com/doc/offiaccount/openApi/get_api_quota.html
+// https://developers.weixin.qq.com/doc/service/api/apimanage/api_getapiquota.html
 func (c *Client) APIQuota(ctx context.Context, cgiPath string) (Quota, error) {
 	const path = "/cgi-bin/openapi/quota/get"
 	if !strings.HasPrefix(cgiPath, "/") || strings.ContainsAny(cgiPath, "?# ") {
 		return Quota{}, invalidf(path, "cgi_path %q is not an API path like /cgi-bin/message/custom/send", cgiPath)
 	}
+	if strings.Contains(cgiPath, "/sns/") {
+		return Quota{}, invalidf(path, "cgi_path %q: WeChat keeps no quota for /sns/ paths (76022)", cgiPath)
+	}
 	in := struct {
 		CGIPath string `json:"cgi_path"`
 	}{cgiPath}
 	var out struct {
-		Quota Quota `json:"quota"`
+		Quota              Quota      `json:"quota"`
+		RateLimit          *RateLimit `json:"rate_limit"`
+		ComponentRateLimit *RateLimit `json:"component_rate_limit"`
 	}
 	if err := c.postJSON(ctx, path, nil, &in, &out); err != nil {
 		return Quota{}, err
 	}
-	return out.Quota, nil
+	q := out.Quota
+	q.RateLimit, q.ComponentRateLimit = out.RateLimit, out.ComponentRateLimit
+	return q, nil
 }
 
 // ClearQuota resets the call counts of all the account's APIs to zero (clear_quota), after
@@ -221,7 +253,8 @@ type RIDInfo struct {
 }
 
 // LookupRID returns WeChat's record of the failed call with the given rid, as found in
-// [APIError.RID]. WeChat answers only for calls of the same account.
+// [APIError.RID]. WeChat keeps rids 7 days (76001 after that) and answers only for calls of
+// the same account (76003, CodeRIDNoPermission, for another account's rid).
 //
 // https://developers.weixin.qq.com/doc/offiaccount/openApi/get_rid_info.html
 func (c *Client) LookupRID(ctx context.Context, rid string) (*RIDInfo, error) {

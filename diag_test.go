@@ -117,11 +117,35 @@ func TestAPIQuota(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, Quota{DailyLimit: 500000, Used: 12, Remain: 499988}, q)
 
-	for _, bad := range []string{"", "cgi-bin/x", "https://api.weixin.qq.com/cgi-bin/x", "/cgi-bin/x?a=1"} {
+	for _, bad := range []string{"", "cgi-bin/x", "https://api.weixin.qq.com/cgi-bin/x", "/cgi-bin/x?a=1",
+		"/sns/userinfo", "/sns/oauth2/access_token", "/cgi-bin/sns/x"} {
 		_, err := c.APIQuota(context.Background(), bad)
 		require.ErrorIs(t, err, ErrInvalidRequest, bad)
 	}
 	assert.Equal(t, 1, mt.GetCallCountInfo()["POST "+testAPI+"/cgi-bin/openapi/quota/get"])
+}
+
+func TestAPIQuotaRateLimits(t *testing.T) {
+	t.Parallel()
+	c, mt := newMockClient(t)
+	// The fields of the service-account doc's table (its example shows only quota).
+	expect(t, mt, apiCall{method: http.MethodPost, path: "/cgi-bin/openapi/quota/get",
+		body: `{"cgi_path":"/cgi-bin/message/custom/send"}`,
+		answer: `{"errcode":0,"errmsg":"ok","quota":{"daily_limit":1,"used":0,"remain":1},
+			"rate_limit":{"call_count":100,"refresh_second":60},
+			"component_rate_limit":{"call_count":50,"refresh_second":60}}`})
+	q, err := c.APIQuota(context.Background(), "/cgi-bin/message/custom/send")
+	require.NoError(t, err)
+	assert.Equal(t, &RateLimit{CallCount: 100, RefreshSecond: 60}, q.RateLimit)
+	assert.Equal(t, &RateLimit{CallCount: 50, RefreshSecond: 60}, q.ComponentRateLimit)
+}
+
+func TestQuotaAndRIDErrcodes(t *testing.T) {
+	// The numbers of the quota/get and rid/get documentation.
+	assert.Equal(t, 76021, CodeCGIPathNotFound)
+	assert.Equal(t, 76022, CodeCGIPathNoPermission)
+	assert.Equal(t, 76003, CodeRIDNoPermission)
+	assert.Equal(t, 76001, CodeRIDNotFound)
 }
 
 func TestClearQuota(t *testing.T) {

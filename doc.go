@@ -19,6 +19,11 @@
 //     decrypts, decodes typed messages and events, routes them to your functions, answers
 //     WeChat's retries with the first reply, and sends passive replies.
 //
+// More API groups: customer-service staff and sessions ([Client.AddKFAccount]), statistics
+// ([Client.ListUserSummary]), comments ([Client.ListComments]) and short keys
+// ([Client.GenShortKey]). [Client.Call], [Client.CallUpload] and [Client.CallDownload] reach
+// any endpoint the package does not wrap, with the same token handling and errors.
+//
 // Nothing in the package is global: two Clients for two accounts never interfere, and no
 // secret (AppSecret, EncodingAESKey, access_token, tickets) is ever written to an error or a
 // log.

@@ -24,8 +24,8 @@ const (
 	ButtonPicPhotoOrAlbum    ButtonType = "pic_photo_or_album"   // Key: camera or album, then sends
 	ButtonPicWeixin          ButtonType = "pic_weixin"           // Key: WeChat album, then sends
 	ButtonLocationSelect     ButtonType = "location_select"      // Key: picks a location and sends it
-	ButtonMediaID            ButtonType = "media_id"             // MediaID: sends a permanent material
-	ButtonViewLimited        ButtonType = "view_limited"         // MediaID: opens a permanent news material
+	ButtonMediaID            ButtonType = "media_id"             // MediaID: sends a permanent material; legacy for news, use ButtonArticleID
+	ButtonViewLimited        ButtonType = "view_limited"         // MediaID: opens a news material; legacy, use ButtonArticleViewLimited
 	ButtonArticleID          ButtonType = "article_id"           // ArticleID: sends a published article
 	ButtonArticleViewLimited ButtonType = "article_view_limited" // ArticleID: opens a published article
 )
@@ -98,12 +98,16 @@ func LocationSelectButton(name, key string) Button {
 }
 
 // MediaButton returns a button that sends the permanent material mediaID (永久素材) to the
-// user.
+// user. For news (图文) it is legacy: news materials gave way to the draft box and published
+// articles, so send an article with [ArticleButton]; images, voice and video still work.
 func MediaButton(name, mediaID string) Button {
 	return Button{Type: ButtonMediaID, Name: name, MediaID: mediaID}
 }
 
 // ViewLimitedButton returns a button that opens the permanent news material mediaID.
+//
+// Deprecated: news materials gave way to the draft box (material/add_news answers 45106);
+// use [ArticleViewLimitedButton] with the published article's article_id.
 func ViewLimitedButton(name, mediaID string) Button {
 	return Button{Type: ButtonViewLimited, Name: name, MediaID: mediaID}
 }
@@ -259,6 +263,7 @@ func (w *wireMenu) menu() Menu {
 
 // CreateMenu validates m and sets it as the account's default custom menu, replacing the
 // previous one. m must not carry a MatchRule: conditional menus go to AddConditionalMenu.
+// [Menu.Warnings] lists the legacy buttons (news by media_id) that validation lets through.
 //
 // WeChat docs: https://developers.weixin.qq.com/doc/service/api/custommenu/api_createcustommenu
 func (c *Client) CreateMenu(ctx context.Context, m Menu) error {

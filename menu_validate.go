@@ -88,6 +88,44 @@ func (m Menu) Validate() error {
 	return nil
 }
 
+// MenuWarning is a menu element WeChat may still accept but that no longer works as it did:
+// Validate passes it, Warnings reports it.
+type MenuWarning struct {
+	Path    string // where, as in MenuError: "button[0].sub_button[1].type"
+	Problem string // what is legacy and what to use instead
+}
+
+// String describes the warning with its path.
+func (w MenuWarning) String() string { return "offiaccount: menu: " + w.Path + ": " + w.Problem }
+
+// Warnings lists the legacy elements of the menu, in JSON order: view_limited buttons and
+// media_id buttons, which name permanent news materials (图文素材) by media_id. Since the
+// draft box (草稿箱) replaced news materials, new articles exist only as published articles
+// with an article_id (material/add_news answers 45106): use article_view_limited
+// ([ArticleViewLimitedButton]) and article_id ([ArticleButton]). A media_id button that sends
+// an image, voice or video material keeps working; its warning can then be ignored.
+func (m Menu) Warnings() []MenuWarning {
+	var out []MenuWarning
+	check := func(b *Button, path string) {
+		switch b.Type {
+		case ButtonViewLimited:
+			out = append(out, MenuWarning{Path: path + ".type", Problem: "view_limited opens a news material by media_id, " +
+				"which is legacy since the draft box: use article_view_limited with the published article's article_id"})
+		case ButtonMediaID:
+			out = append(out, MenuWarning{Path: path + ".type", Problem: "media_id of a news material is legacy since " +
+				"the draft box: use article_id with the published article's article_id (images, voice and video are fine)"})
+		}
+	}
+	for i := range m.Buttons {
+		path := "button[" + strconv.Itoa(i) + "]"
+		check(&m.Buttons[i], path)
+		for j := range m.Buttons[i].SubButtons {
+			check(&m.Buttons[i].SubButtons[j], path+".sub_button["+strconv.Itoa(j)+"]")
+		}
+	}
+	return out
+}
+
 // buttonLevel holds the errcodes and limits that differ between the two menu levels.
 type buttonLevel struct {
 	maxName                     int

@@ -260,12 +260,14 @@ func (c *Client) CheckUserToken(ctx context.Context, tok *UserToken) error {
 // OAuthUserInfo is a user's profile as web authorization with scope snsapi_userinfo reveals
 // it (/sns/userinfo). It is not the follower record of the user-management API.
 type OAuthUserInfo struct {
-	OpenID     string   `json:"openid"`
-	Nickname   string   `json:"nickname"`
-	Sex        int      `json:"sex"` // 1 male, 2 female, 0 unknown
-	Province   string   `json:"province"`
-	City       string   `json:"city"`
-	Country    string   `json:"country"`    // such as CN
+	OpenID   string `json:"openid"`
+	Nickname string `json:"nickname"`
+	// Sex, Province, City and Country are no longer given out: since 2021-10-20 WeChat
+	// answers sex 0 and empty strings for every user. They stay for the wire format.
+	Sex        int      `json:"sex"`        // always 0 since 2021-10-20 (was 1 male, 2 female)
+	Province   string   `json:"province"`   // always "" since 2021-10-20
+	City       string   `json:"city"`       // always "" since 2021-10-20
+	Country    string   `json:"country"`    // always "" since 2021-10-20 (was like CN)
 	HeadImgURL string   `json:"headimgurl"` // avatar; the last path element is the size
 	Privilege  []string `json:"privilege"`  // privileges such as chinaunicom
 	UnionID    string   `json:"unionid,omitempty"`

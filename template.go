@@ -2,12 +2,19 @@ package offiaccount
 
 import (
 	"context"
+	"sort"
 	"strconv"
+	"strings"
+	"unicode/utf8"
 )
 
 // Template messages (模板消息): notices built from a template the account picked from
 // WeChat's template library, sent to a follower at any time (no 48-hour window), and the
 // management of those templates and of the account's industries.
+//
+// Since 2023-05-04 WeChat shows template messages without the first and remark fields, strips
+// colours and emoji, and shows at most 20 characters of a keyword value, on one line; new
+// templates come from the category library (类目模板) with their keyword names.
 
 // WeChat errcodes of the template-message API.
 const (
@@ -26,8 +33,9 @@ type TemplateMessage struct {
 	URL         string                  `json:"url,omitempty"`
 	MiniProgram *TemplateMiniProgram    `json:"miniprogram,omitempty"`
 	Data        map[string]TemplateData `json:"data"` // keyed by the template's keyword names, e.g. "thing1"
-	// ClientMsgID makes sending idempotent: WeChat sends one message for one ClientMsgID
-	// (防重入id, up to 64 characters), so a retry after a network error is safe with it.
+	// ClientMsgID (防重入id, up to 64 characters) makes a retry safe for a while: WeChat
+	// sends one message per OpenID and ClientMsgID within 10 minutes. Past 10 minutes, or to
+	// another OpenID, the same id sends again.
 	ClientMsgID string `json:"client_msg_id,omitempty"`
 }
 
@@ -37,12 +45,18 @@ type TemplateMiniProgram struct {
 	PagePath string `json:"pagepath,omitempty"` // path with query, e.g. "index?foo=bar"
 }
 
-// TemplateData is the value of one keyword of a template message. WeChat ignores Color
-// since 2023; it remains for accounts that still have it honoured.
+// TemplateData is the value of one keyword of a template message: at most
+// MaxTemplateValueRunes characters, without line breaks. WeChat strips Color since
+// 2023-05-04; the field remains for the wire format.
 type TemplateData struct {
 	Value string `json:"value"`
-	Color string `json:"color,omitempty"` // like "#173177"
+	Color string `json:"color,omitempty"` // like "#173177"; ignored by WeChat
 }
+
+// MaxTemplateValueRunes is the most characters WeChat shows of one keyword value of a
+// template message (2023 rules); [TemplateMessage.Validate] refuses longer values rather
+// than have them cut.
+const MaxTemplateValueRunes = 20
 
 // TemplateValues turns keyword → value pairs into template data without colours.
 func TemplateValues(values map[string]string) map[string]TemplateData {
@@ -55,9 +69,11 @@ func TemplateValues(values map[string]string) map[string]TemplateData {
 
 const pathTemplateSend = "/cgi-bin/message/template/send"
 
-// Validate reports a message WeChat would refuse for sure: no recipient, no template, a
-// mini program without its AppID, a client_msg_id over 64 characters. The error matches
-// ErrInvalidRequest.
+// Validate reports a message WeChat would refuse or not show as written: no recipient, no
+// template, a mini program without its AppID, a client_msg_id over 64 characters, and,
+// under the 2023 rules, a "first" or "remark" field (no longer shown), a value of more than
+// MaxTemplateValueRunes characters or with a line break. The error matches
+// ErrInvalidRequest and names the field.
 func (m *TemplateMessage) Validate() error {
 	switch {
 	case m.ToUser == "":
@@ -68,6 +84,22 @@ func (m *TemplateMessage) Validate() error {
 		return invalidf(pathTemplateSend, "miniprogram without appid")
 	case len(m.ClientMsgID) > 64:
 		return invalidf(pathTemplateSend, "client_msg_id longer than 64 bytes")
+	}
+	keys := make([]string, 0, len(m.Data))
+	for k := range m.Data {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys) // the same message always names the same field
+	for _, k := range keys {
+		v := m.Data[k].Value
+		switch {
+		case k == "first" || k == "remark":
+			return invalidf(pathTemplateSend, "data.%s: WeChat no longer shows first and remark (2023 rules)", k)
+		case utf8.RuneCountInString(v) > MaxTemplateValueRunes:
+			return invalidf(pathTemplateSend, "data.%s: %d characters, at most %d", k, utf8.RuneCountInString(v), MaxTemplateValueRunes)
+		case strings.ContainsAny(v, "\r\n\u2028\u2029"):
+			return invalidf(pathTemplateSend, "data.%s: line breaks are not allowed", k)
+		}
 	}
 	return nil
 }
@@ -100,7 +132,7 @@ type Template struct {
 	Title           string `json:"title"`
 	PrimaryIndustry string `json:"primary_industry"` // first-class industry
 	DeputyIndustry  string `json:"deputy_industry"`  // second-class industry
-	Content         string `json:"content"`          // e.g. "{{first.DATA}}\n商品：{{keyword1.DATA}}"
+	Content         string `json:"content"`          // e.g. "商品：{{thing1.DATA}}\n金额：{{amount2.DATA}}"
 	Example         string `json:"example"`
 }
 
@@ -118,14 +150,18 @@ func (c *Client) ListTemplates(ctx context.Context) ([]Template, error) {
 }
 
 // AddTemplate adds the library template shortID to the account and returns its template_id.
-// shortID is "TM00015"-like for industry templates and numeric for category templates
-// (类目模板), which also need the keyword names to use, in order.
+// New templates come from the category library (类目模板): shortID is numeric and
+// keywordNames names the keywords to use, in order (WeChat answers 40246 without them, so an
+// empty list is refused locally). "TM00015"-like industry ids remain for older templates.
 //
 // https://developers.weixin.qq.com/doc/service/api/notify/template/api_addtemplate.html
 func (c *Client) AddTemplate(ctx context.Context, shortID string, keywordNames ...string) (templateID string, err error) {
 	const path = "/cgi-bin/template/api_add_template"
 	if shortID == "" {
 		return "", invalidf(path, "empty template_id_short")
+	}
+	if shortID[0] >= '0' && shortID[0] <= '9' && len(keywordNames) == 0 {
+		return "", invalidf(path, "category template %s without keyword_name_list", shortID)
 	}
 	in := struct {
 		ShortID      string   `json:"template_id_short"`

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -68,6 +69,44 @@ func TestSendTemplateMessageRejected(t *testing.T) {
 		require.ErrorIs(t, err, ErrInvalidRequest, name)
 	}
 	assert.Equal(t, 1, mt.GetCallCountInfo()["POST "+testAPI+"/cgi-bin/message/template/send"])
+}
+
+// The 2023-05-04 rules: no first or remark, at most 20 characters per value, one line.
+func TestTemplateMessage2023Rules(t *testing.T) {
+	t.Parallel()
+	c, mt := newMockClient(t)
+	msg := func(k, v string) TemplateMessage {
+		return TemplateMessage{ToUser: "o", TemplateID: "T", Data: TemplateValues(map[string]string{"thing1": "ok", k: v})}
+	}
+	for name, tc := range map[string]struct {
+		m    TemplateMessage
+		want string
+	}{
+		"first":        {msg("first", "您好"), "data.first"},
+		"remark":       {msg("remark", "谢谢"), "data.remark"},
+		"21 chinese":   {msg("thing2", strings.Repeat("字", 21)), "data.thing2: 21 characters, at most 20"},
+		"21 ascii":     {msg("character_string3", strings.Repeat("a", 21)), "data.character_string3"},
+		"newline":      {msg("thing4", "a\nb"), "data.thing4: line breaks"},
+		"carriage ret": {msg("thing4", "a\rb"), "data.thing4: line breaks"},
+	} {
+		m := tc.m
+		err := m.Validate()
+		require.ErrorIs(t, err, ErrInvalidRequest, name)
+		assert.Contains(t, err.Error(), tc.want, name)
+		_, err = c.SendTemplateMessage(context.Background(), tc.m)
+		require.ErrorIs(t, err, ErrInvalidRequest, name)
+	}
+	noCalls(t, mt)
+	ok := msg("thing2", strings.Repeat("字", 20))
+	require.NoError(t, ok.Validate(), "20 characters are fine")
+}
+
+func TestAddCategoryTemplateNeedsKeywords(t *testing.T) {
+	t.Parallel()
+	c, mt := newMockClient(t)
+	_, err := c.AddTemplate(context.Background(), "47123")
+	require.ErrorIs(t, err, ErrInvalidRequest)
+	noCalls(t, mt)
 }
 
 func TestListTemplates(t *testing.T) {

@@ -16,7 +16,7 @@ const (
 	MaxTagBatch         = 50  // openids per TagUsers / UntagUsers call
 	MaxBlacklistBatch   = 20  // openids per BlockUsers / UnblockUsers call
 	MaxTagNameRunes     = 30  // characters of a tag name (WeChat's errcode 45158 speaks of bytes)
-	MaxRemarkBytes      = 30  // UTF-8 bytes of a remark: 10 Chinese characters
+	MaxRemarkBytes      = 29  // UTF-8 bytes of a remark: WeChat wants fewer than 30, so 9 Chinese characters
 	MaxFollowersPerPage = 10000
 )
 
@@ -116,7 +116,8 @@ func (c *Client) BatchGetUserInfo(ctx context.Context, openIDs []string) ([]User
 }
 
 // UpdateRemark sets the account's remark (备注名) for the user openID; "" clears it. The API
-// takes at most 30 bytes of UTF-8 (10 Chinese characters), fewer than the admin page.
+// takes fewer than 30 bytes of UTF-8 (at most 29: 9 Chinese characters), fewer than the admin
+// page.
 //
 // https://developers.weixin.qq.com/doc/offiaccount/User_Management/Configuring_user_notes.html
 func (c *Client) UpdateRemark(ctx context.Context, openID, remark string) error {

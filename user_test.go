@@ -81,8 +81,8 @@ func TestBatchLimits(t *testing.T) {
 		"unblock 21":        c.UnblockUsers(ctx, ids(21)),
 		"tag name 31":       func() error { _, err := c.CreateTag(ctx, strings.Repeat("标", 31)); return err }(),
 		"tag name 0":        c.UpdateTag(ctx, 100, ""),
-		"remark 11 chinese": c.UpdateRemark(ctx, "o", strings.Repeat("备", 11)),
-		"remark 31":         c.UpdateRemark(ctx, "o", strings.Repeat("b", 31)),
+		"remark 10 chinese": c.UpdateRemark(ctx, "o", strings.Repeat("备", 10)), // 30 bytes: not < 30
+		"remark 30":         c.UpdateRemark(ctx, "o", strings.Repeat("b", 30)),
 		"remark bytes":      c.UpdateRemark(ctx, "o", "\xfe"),
 		"user tags":         func() error { _, err := c.UserTags(ctx, ""); return err }(),
 	}
@@ -95,7 +95,7 @@ func TestBatchLimits(t *testing.T) {
 func TestUpdateRemark(t *testing.T) {
 	t.Parallel()
 	c, mt := newMockClient(t)
-	remark := strings.Repeat("备", 10) // 30 bytes
+	remark := strings.Repeat("备", 9) + "bb" // 29 bytes: the most WeChat takes
 	n := expect(t, mt, apiCall{method: http.MethodPost, path: "/cgi-bin/user/info/updateremark",
 		body: `{"openid":"oUSER","remark":"` + remark + `"}`, answer: `{"errcode":0,"errmsg":"ok"}`})
 	require.NoError(t, c.UpdateRemark(context.Background(), "oUSER", remark))

@@ -276,5 +276,5 @@ func errText(code int) string {
 	case codeInvalidArticleID:
 		return "invalid article id"
 	}
-	return "system error"
+	return groupErrText(code) // shorten.go; "system error" for unknown codes
 }

@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"time"
 )
 
 // Diagnostics (运维/排障): WeChat's IP lists, daily API quotas and their reset, and the
@@ -23,6 +24,9 @@ const (
 
 	maxRIDRecords   = 10000 // failed calls remembered for rid/get, oldest dropped first
 	maxRIDBodyBytes = 2048  // bytes of a request body kept in its record
+	ridLifetime     = 7 * 24 * time.Hour
+
+	codeRIDNoPermission = 76003 // rid/get: the rid is another account's
 )
 
 // defaultCallbackIPs is getcallbackip's answer until SetCallbackIPs: loopback, where the
@@ -154,15 +158,24 @@ func (p *Platform) handleClearQuota(r *request) (any, int) {
 	case in.AppID != a.appID:
 		return nil, codeInvalidAppID
 	}
+	if code := p.clearQuotaLocked(a); code != 0 {
+		return nil, code
+	}
+	return okBody, 0
+}
+
+// clearQuotaLocked starts today's counts of a from zero, /cgi-bin/token included, once
+// more of the 10 a month that clear_quota and clear_quota/v2 share (48006 past them).
+func (p *Platform) clearQuotaLocked(a *account) int {
 	month := p.now.In(chinaTime).Format("2006-01")
 	if a.quota.clears[month] >= ClearQuotaMonthlyLimit {
-		return nil, codeClearQuotaLimit
+		return codeClearQuotaLimit
 	}
 	a.quota.clears[month]++
 	d := day(p.now)
 	delete(a.quota.used, d)
 	delete(a.tokenDay, d)
-	return okBody, 0
+	return 0
 }
 
 // ridInfo is rid/get's record of one failed call.
@@ -240,8 +253,8 @@ func (p *Platform) noteLocked(appID, rid string, q url.Values, body, remote stri
 var ridPattern = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{8}-[0-9a-f]{8}$`)
 
 // handleRIDGet is POST /cgi-bin/openapi/rid/get {"rid":…}: the record of a failed call of
-// the same account; 76002 for a malformed rid, 76001 for an unknown one or another
-// account's.
+// the same account; 76002 for a malformed rid, 76001 for an unknown one or one older than 7
+// days, 76003 (no permission) for another account's.
 // https://developers.weixin.qq.com/doc/offiaccount/openApi/get_rid_info.html
 func (p *Platform) handleRIDGet(r *request) (any, int) {
 	var in struct {
@@ -254,8 +267,11 @@ func (p *Platform) handleRIDGet(r *request) (any, int) {
 		return nil, codeInvalidRID
 	}
 	rec, ok := p.rids.byRID[in.RID]
-	if !ok || rec.appID != r.acct.appID {
+	switch {
+	case !ok || p.now.Sub(time.Unix(rec.info.InvokeTime, 0)) > ridLifetime:
 		return nil, codeRIDNotFound
+	case rec.appID != r.acct.appID:
+		return nil, codeRIDNoPermission
 	}
 	return struct {
 		Errcode int     `json:"errcode"`

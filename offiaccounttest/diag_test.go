@@ -79,7 +79,8 @@ func TestQuota(t *testing.T) {
 	_, err = c.APIQuota(ctx, "/cgi-bin/nothing")
 	requireCode(t, err, 76021)
 	_, err = c.APIQuota(ctx, "/sns/userinfo")
-	requireCode(t, err, 76022)
+	require.ErrorIs(t, err, offiaccount.ErrInvalidRequest, "refused before it is sent")
+	assert.Equal(t, offiaccount.CodeCGIPathNoPermission, rawPost(t, p, c, "/cgi-bin/openapi/quota/get", `{"cgi_path":"/sns/userinfo"}`))
 	assert.Equal(t, offiaccount.CodeInvalidCGIPath, rawPost(t, p, c, "/cgi-bin/openapi/quota/get", `{"cgi_path":"cgi-bin/user/info"}`))
 	assert.Equal(t, 40013, rawPost(t, p, c, "/cgi-bin/clear_quota", `{"appid":"wxother"}`))
 	assert.Equal(t, 41002, rawPost(t, p, c, "/cgi-bin/clear_quota", `{}`))
@@ -131,6 +132,11 @@ func TestLookupRID(t *testing.T) {
 	other, err := offiaccount.New("wx0e7e000000000002", "other-secret", offiaccount.WithBaseURL(p.URL()), offiaccount.WithHTTPClient(p.Client()))
 	require.NoError(t, err)
 	_, err = other.LookupRID(ctx, apiErr.RID)
+	requireCode(t, err, offiaccount.CodeRIDNoPermission)
+
+	// rids are kept 7 days.
+	p.Advance(7*24*time.Hour + time.Second)
+	_, err = c.LookupRID(ctx, apiErr.RID)
 	requireCode(t, err, offiaccount.CodeRIDNotFound)
 }
 

@@ -100,6 +100,7 @@ type account struct {
 	subs     subscribeState // subscribe.go
 
 	publish *publishState // draft.go, freepublish.go; made on first use
+	groups  *groupState   // kf.go, datacube.go, comment.go, shorten.go; made on first use
 }
 
 func newAccount(appID, secret string) *account {

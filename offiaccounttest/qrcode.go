@@ -14,7 +14,7 @@ const (
 	// QRMaxExpiry is the longest life of a temporary QR code; longer requests are cut to it.
 	QRMaxExpiry = 30 * 24 * time.Hour
 	// QRDefaultExpiry is the life of a temporary QR code created without expire_seconds.
-	QRDefaultExpiry     = 30 * time.Second
+	QRDefaultExpiry     = 60 * time.Second
 	maxPermanentSceneID = 100000
 	maxSceneStrRunes    = 64
 )
@@ -40,7 +40,7 @@ func (p *Platform) QRCodes(appID string) []QRCode {
 }
 
 // handleQRCodeCreate is POST /cgi-bin/qrcode/create. Temporary codes live expire_seconds
-// (30 s when absent, cut to 30 days); permanent integer scenes are 1…100000, string scenes
+// (60 s when absent, cut to 30 days); permanent integer scenes are 1…100000, string scenes
 // 1…64 characters (40053 otherwise); an unknown action_name gets 40097.
 // https://developers.weixin.qq.com/doc/service/api/qrcode/qrcodes/api_createqrcode.html
 func (p *Platform) handleQRCodeCreate(r *request) (any, int) {

@@ -26,7 +26,8 @@ func TestQRCodeCreate(t *testing.T) {
 
 	short, err := c.CreateQRCode(ctx, offiaccount.TempStrQRCode("promo", 0))
 	require.NoError(t, err)
-	assert.Equal(t, int64(offiaccounttest.QRDefaultExpiry/time.Second), short.ExpireSeconds)
+	assert.Equal(t, int64(60), short.ExpireSeconds, "WeChat: 60 s when expire_seconds is left out")
+	assert.Equal(t, 60*time.Second, offiaccounttest.QRDefaultExpiry)
 
 	perm, err := c.CreateQRCode(ctx, offiaccount.PermanentQRCode(100000))
 	require.NoError(t, err)

@@ -98,7 +98,7 @@ func accountAPIRoute(path string) (route, bool) {
 	case "/cgi-bin/openapi/rid/get":
 		fn = (*Platform).handleRIDGet
 	default:
-		return route{}, false
+		return groupAPIRoute(path) // kf.go, datacube.go, comment.go, shorten.go
 	}
 	r := route{needsToken: true, maxBody: maxBody, fn: fn}
 	if post {

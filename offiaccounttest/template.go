@@ -18,6 +18,10 @@ const (
 	firstMsgID   int64 = 200228332 // msgids of template messages start after this
 )
 
+// ClientMsgIDWindow is how long a template send's client_msg_id stops a repeat to the same
+// OpenID: WeChat promises 10 minutes and nothing after.
+const ClientMsgIDWindow = 10 * time.Minute
+
 // Template is one template of an account's private template list.
 type Template struct {
 	TemplateID      string `json:"template_id"`
@@ -97,7 +101,9 @@ func (a *account) templateIndex(id string) int {
 
 // handleTemplateSend is POST /cgi-bin/message/template/send: the template must be the
 // account's (40037) and the user a follower (40003, 43004; 43101 when blacklisted). A
-// client_msg_id already used returns the first send's msgid and sends nothing.
+// client_msg_id already used for the same OpenID within ClientMsgIDWindow returns the first
+// send's msgid and sends nothing; to another OpenID or later, it sends again. As on WeChat
+// since 2023-05-04, first and remark are dropped.
 // https://developers.weixin.qq.com/doc/service/api/notify/template/api_sendtemplatemessage.html
 func (p *Platform) handleTemplateSend(r *request) (any, int) {
 	var in struct {
@@ -124,20 +130,28 @@ func (p *Platform) handleTemplateSend(r *request) (any, int) {
 		Errmsg  string `json:"errmsg"`
 		MsgID   int64  `json:"msgid"`
 	}
-	if id, ok := a.messages.byClientID[in.ClientMsgID]; ok && in.ClientMsgID != "" {
-		return answer{Errmsg: "ok", MsgID: id}, 0
+	if in.ClientMsgID != "" {
+		for i := len(a.messages.sent) - 1; i >= 0; i-- {
+			s := a.messages.sent[i]
+			if p.now.Sub(s.Time) >= ClientMsgIDWindow {
+				break // older sends cannot match
+			}
+			if s.ClientMsgID == in.ClientMsgID && s.ToUser == in.ToUser {
+				return answer{Errmsg: "ok", MsgID: s.MsgID}, 0
+			}
+		}
 	}
 	a.messages.nextMsgID++
 	s := SentTemplate{MsgID: a.messages.nextMsgID, ToUser: in.ToUser, TemplateID: in.TemplateID,
 		URL: in.URL, ClientMsgID: in.ClientMsgID, Data: make(map[string]string, len(in.Data)),
 		Raw: bytes.Clone(r.body), Time: p.now}
 	for k, v := range in.Data {
+		if k == "first" || k == "remark" {
+			continue // dropped since 2023-05-04
+		}
 		s.Data[k] = v.Value
 	}
 	a.messages.sent = append(a.messages.sent, s)
-	if in.ClientMsgID != "" {
-		a.messages.byClientID[in.ClientMsgID] = s.MsgID
-	}
 	return answer{Errmsg: "ok", MsgID: s.MsgID}, 0
 }
 
@@ -185,7 +199,7 @@ func (p *Platform) handleAddTemplate(r *request) (any, int) {
 		}
 		t.Content = b.String()
 	} else {
-		t.Content = "{{first.DATA}}\n关键词：{{keyword1.DATA}}\n{{remark.DATA}}"
+		t.Content = "关键词：{{keyword1.DATA}}" // first and remark are gone since 2023
 	}
 	if name, ok := industries[a.messages.industry[0]]; ok {
 		t.PrimaryIndustry, t.DeputyIndustry = name[0], name[1]

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -30,7 +31,8 @@ func TestTemplateManagement(t *testing.T) {
 	require.NoError(t, err)
 	require.NotEmpty(t, id)
 	_, err = c.AddTemplate(ctx, "1234") // a category template needs its keywords
-	requireCode(t, err, offiaccount.CodeInvalidKeywordName)
+	require.ErrorIs(t, err, offiaccount.ErrInvalidRequest, "refused before it is sent")
+	assert.Equal(t, offiaccount.CodeInvalidKeywordName, rawPost(t, p, c, "/cgi-bin/template/api_add_template", `{"template_id_short":"1234"}`))
 	id2, err := c.AddTemplate(ctx, "1234", "物品名称", "金额")
 	require.NoError(t, err)
 	_, err = c.AddTemplate(ctx, "no such template")
@@ -89,8 +91,27 @@ func TestTemplateSend(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, third, again, "one message per client_msg_id")
 
+	// The same id to another user, or after 10 minutes, sends again.
+	p.AddUser(sdkAppID, offiaccounttest.User{OpenID: "o-bob"})
+	toBob := msg
+	toBob.ToUser = "o-bob"
+	bob, err := c.SendTemplateMessage(ctx, toBob)
+	require.NoError(t, err)
+	assert.NotEqual(t, third, bob, "client_msg_id is per OpenID")
+	p.Advance(offiaccounttest.ClientMsgIDWindow)
+	later, err := c.SendTemplateMessage(ctx, msg)
+	require.NoError(t, err)
+	assert.Greater(t, later, bob, "past WeChat's 10 minutes the id no longer dedupes")
+	assert.Equal(t, 10*time.Minute, offiaccounttest.ClientMsgIDWindow)
+
+	// first and remark are dropped (sent raw: the SDK refuses them).
+	assert.Zero(t, rawPost(t, p, c, "/cgi-bin/message/template/send", `{"touser":"o-alice","template_id":"`+tpl+
+		`","data":{"first":{"value":"您好"},"thing1":{"value":"x"},"remark":{"value":"谢谢"}}}`))
+	last := p.SentTemplates(sdkAppID)
+	assert.Equal(t, map[string]string{"thing1": "x"}, last[len(last)-1].Data)
+
 	sent := p.SentTemplates(sdkAppID)
-	require.Len(t, sent, 3)
+	require.Len(t, sent, 6)
 	assert.Equal(t, first, sent[0].MsgID)
 	assert.Equal(t, "o-alice", sent[0].ToUser)
 	assert.Equal(t, tpl, sent[0].TemplateID)
@@ -105,5 +126,5 @@ func TestTemplateSend(t *testing.T) {
 	requireCode(t, err, 40003)
 	_, err = c.SendTemplateMessage(ctx, offiaccount.TemplateMessage{ToUser: "o-blocked", TemplateID: tpl})
 	requireCode(t, err, offiaccount.CodeTemplateUserRefused)
-	assert.Len(t, p.SentTemplates(sdkAppID), 3)
+	assert.Len(t, p.SentTemplates(sdkAppID), 6)
 }

@@ -17,7 +17,7 @@ const DefaultPageSize = 10000
 // Limits of the user APIs.
 const (
 	maxBatchUserInfo = 100 // openids per user/info/batchget
-	maxRemarkBytes   = 30  // bytes of a remark (备注名)
+	maxRemarkBytes   = 29  // bytes of a remark (备注名): fewer than 30
 )
 
 // WithPageSize sets how many openids a page of the user lists holds (default
@@ -238,7 +238,7 @@ func (p *Platform) handleFollowers(r *request) (any, int) {
 	return p.pageLocked(r.acct.openIDsLocked(isFollower), r.get("next_openid"), true)
 }
 
-// handleUpdateRemark is POST /cgi-bin/user/info/updateremark: at most 30 bytes (40092).
+// handleUpdateRemark is POST /cgi-bin/user/info/updateremark: fewer than 30 bytes (40092).
 // https://developers.weixin.qq.com/doc/offiaccount/User_Management/Configuring_user_notes.html
 func (p *Platform) handleUpdateRemark(r *request) (any, int) {
 	var in struct {

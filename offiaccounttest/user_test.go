@@ -65,7 +65,8 @@ func TestUpdateRemark(t *testing.T) {
 
 	requireCode(t, c.UpdateRemark(ctx, "o-nobody", "x"), 40003)
 	assert.Equal(t, 40092, rawPost(t, p, c, "/cgi-bin/user/info/updateremark",
-		`{"openid":"o-alice","remark":"一二三四五六七八九十一"}`), "33 bytes: more than 30")
+		`{"openid":"o-alice","remark":"一二三四五六七八九十"}`), "30 bytes: not fewer than 30")
+	require.NoError(t, c.UpdateRemark(ctx, "o-alice", "一二三四五六七八九ab"), "29 bytes")
 }
 
 func TestFollowerPaging(t *testing.T) {
