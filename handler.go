@@ -52,6 +52,7 @@ type Handler struct {
 	raw         routes                 // as registered, guarded by registerMu
 	compiled    atomic.Pointer[routes] // raw with middleware applied, read lock-free
 	middlewares []Middleware           // guarded by registerMu
+	misconfig   [numMisconfigs]misconfigLog
 }
 
 // HandlerFunc handles one message or event. It returns the passive reply, or
@@ -111,6 +112,9 @@ func NewHandler(token string, opts ...HandlerOption) (*Handler, error) {
 		maxEchoStr: 1024,
 	}
 	for _, opt := range opts {
+		if opt == nil {
+			return nil, errors.New("offiaccount: NewHandler: nil option")
+		}
 		if err := opt(h); err != nil {
 			return nil, err
 		}
@@ -119,7 +123,7 @@ func NewHandler(token string, opts ...HandlerOption) (*Handler, error) {
 		return nil, errors.New("offiaccount: NewHandler: WithSafeModeOnly needs WithEncodingAESKey or WithCrypter")
 	}
 	if !h.storeSet {
-		h.store = NewMemoryDedupeStore(0)
+		h.store = new(MemoryDedupeStore)
 	}
 	if min := time.Duration(h.timing.Attempts) * h.timing.AttemptTimeout * 2; h.dedupeTTL < min {
 		h.dedupeTTL = min
@@ -191,8 +195,14 @@ func WithDedupeStore(s DedupeStore) HandlerOption {
 	return func(h *Handler) error { h.store, h.storeSet = s, true; return nil }
 }
 
-// WithDedupeTTL sets how long a message is remembered (default 1 minute, and
-// never less than twice WeChat's retry window).
+// WithDedupeTTL sets how long a message's reply is kept for WeChat's retries
+// (default 1 minute, and never less than twice WeChat's retry window). The
+// message itself is remembered longer whatever the TTL, in a compact record
+// without the reply: until its request's timestamp can no longer pass the
+// timestamp window, plus a minute for clock skew, so that a captured request
+// replayed inside the window never runs the function again (it is answered
+// "success" once the reply is no longer kept). With the window off
+// (WithTimestampWindow(0)) the TTL is all there is.
 func WithDedupeTTL(d time.Duration) HandlerOption {
 	return func(h *Handler) error {
 		if d <= 0 {
@@ -279,11 +289,16 @@ func (h *Handler) LogValue() slog.Value {
 		slog.String("token", "[REDACTED]"))
 }
 
-// ServeHTTP implements http.Handler.
+// ServeHTTP implements http.Handler. A Handler not made by NewHandler (the
+// zero value) answers every request 500 and logs nothing: it has no Token.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if h.token == "" {
+		http.Error(w, "offiaccount: Handler not created with NewHandler", http.StatusInternalServerError)
+		return
+	}
 	if h.allowIP != nil {
-		ap, err := netip.ParseAddrPort(r.RemoteAddr)
-		if err != nil || !h.allowIP(ap.Addr().Unmap()) {
+		addr, ok := remoteIP(r.RemoteAddr)
+		if !ok || !h.allowIP(addr) {
 			h.reject(r, w, http.StatusForbidden, "source address not allowed")
 			return
 		}
@@ -297,6 +312,19 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Allow", "GET, POST")
 		h.reject(r, w, http.StatusMethodNotAllowed, "method not allowed")
 	}
+}
+
+// remoteIP reads a RemoteAddr as host:port or, as a real-IP middleware
+// leaves it, as a bare IPv4 or IPv6 address.
+func remoteIP(remote string) (netip.Addr, bool) {
+	if ap, err := netip.ParseAddrPort(remote); err == nil {
+		return ap.Addr().Unmap(), true
+	}
+	a, err := netip.ParseAddr(strings.TrimSuffix(strings.TrimPrefix(remote, "["), "]"))
+	if err != nil {
+		return netip.Addr{}, false
+	}
+	return a.Unmap(), true
 }
 
 // reject answers a request that cannot come from WeChat.
@@ -350,21 +378,27 @@ func parseCallbackQuery(raw string) (q callbackQuery, ok bool) {
 	return q, ok
 }
 
-// checkTimestamp reports whether ts is a unix time within the window.
-func (h *Handler) checkTimestamp(ts string, now time.Time) bool {
+// checkTimestamp reports whether ts is a unix time within the window, and
+// returns it.
+func (h *Handler) checkTimestamp(ts string, now time.Time) (int64, bool) {
 	if ts == "" {
-		return false
+		return 0, false
 	}
 	t, err := strconv.ParseInt(ts, 10, 64)
 	if err != nil {
-		return false
+		return 0, false
 	}
 	if h.window == 0 {
-		return true
+		return t, true
 	}
 	d := now.Unix() - t
 	w := int64(h.window / time.Second)
-	return -w <= d && d <= w
+	return t, -w <= d && d <= w
+}
+
+func (h *Handler) timestampOK(ts string) bool {
+	_, ok := h.checkTimestamp(ts, h.now())
+	return ok
 }
 
 // serveVerify answers the URL verification of the admin page.
@@ -377,9 +411,10 @@ func (h *Handler) serveVerify(w http.ResponseWriter, r *http.Request) {
 		h.reject(r, w, http.StatusBadRequest, "missing echostr")
 	case len(q.echostr) > h.maxEchoStr:
 		h.reject(r, w, http.StatusBadRequest, "echostr too long")
-	case !h.checkTimestamp(q.timestamp, h.now()):
+	case !h.timestampOK(q.timestamp):
 		h.reject(r, w, http.StatusForbidden, "timestamp missing or out of window")
 	case !CheckSignature(q.signature, h.token, q.timestamp, q.nonce):
+		h.misconfigured(r, misconfigSignature)
 		h.reject(r, w, http.StatusForbidden, "invalid signature")
 	default:
 		hdr := w.Header()
@@ -430,7 +465,8 @@ func (h *Handler) serveMessage(w http.ResponseWriter, r *http.Request) {
 		h.reject(r, w, http.StatusBadRequest, "malformed query")
 		return
 	}
-	if !h.checkTimestamp(q.timestamp, arrived) {
+	ts, ok := h.checkTimestamp(q.timestamp, arrived)
+	if !ok {
 		h.reject(r, w, http.StatusForbidden, "timestamp missing or out of window")
 		return
 	}
@@ -439,7 +475,7 @@ func (h *Handler) serveMessage(w http.ResponseWriter, r *http.Request) {
 	case "aes":
 		encrypted = true
 		if h.crypter == nil {
-			h.logger.LogAttrs(r.Context(), slog.LevelError, errNoCrypter.Error())
+			h.misconfigured(r, misconfigNoKey)
 			h.reject(r, w, http.StatusBadRequest, "encrypted request not configured")
 			return
 		}
@@ -453,6 +489,7 @@ func (h *Handler) serveMessage(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		if !CheckSignature(q.signature, h.token, q.timestamp, q.nonce) {
+			h.misconfigured(r, misconfigSignature)
 			h.reject(r, w, http.StatusForbidden, "invalid signature")
 			return
 		}
@@ -482,6 +519,7 @@ func (h *Handler) serveMessage(w http.ResponseWriter, r *http.Request) {
 	if encrypted {
 		plain, code, reason := h.open(q, body)
 		if code != 0 {
+			h.misconfiguredOpen(r, reason)
 			h.reject(r, w, code, reason)
 			return
 		}
@@ -493,7 +531,7 @@ func (h *Handler) serveMessage(w http.ResponseWriter, r *http.Request) {
 		h.reject(r, w, http.StatusBadRequest, "malformed message")
 		return
 	}
-	h.dispatch(w, r, m, encrypted, arrived)
+	h.dispatch(w, r, m, encrypted, arrived, ts)
 }
 
 // open checks and decrypts a safe-mode envelope. A non-zero code rejects it.

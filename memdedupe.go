@@ -1,0 +1,474 @@
+package offiaccount
+
+import (
+	"context"
+	"errors"
+	"hash/maphash"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// MemoryDedupeStore is the in-process DedupeStore a Handler uses unless
+// told otherwise. It is bounded in records and in bytes (see
+// NewMemoryDedupeStore), keeps a kept reply only for its reply TTL and then
+// a compact record of about 100 bytes, frees expired records within a second
+// without waiting for traffic, and is split into shards so that concurrent
+// messages rarely share a lock. It wakes waiters without polling. It is
+// enough for a single replica; replicas behind a load balancer need a shared
+// store, because WeChat's retries can land on any of them.
+//
+// Keys are remembered by a 128-bit keyed hash (maphash, with a random seed
+// per store), not by their text. The zero value is ready to use with the
+// defaults. A store must not be copied after first use.
+type MemoryDedupeStore struct {
+	maxEntries int
+	maxBytes   int64
+
+	once       sync.Once
+	shards     []memShard
+	shift      uint // a key's shard is its first hash >> shift
+	seed1      maphash.Seed
+	seed2      maphash.Seed
+	perEntries int
+	perBytes   int64
+
+	sweepEvery time.Duration
+	sweepArmed atomic.Bool
+	sweepMu    sync.Mutex
+	sweepTimer *time.Timer
+
+	now func() time.Time // test hook; nil means time.Now
+}
+
+// Estimated memory of one record (map slot at the usual load factor plus
+// its queue entry) and of one kept reply besides its bytes; measured by
+// TestMemoryDedupeStoreBytesPerRecord.
+const (
+	memRecordCost = 120
+	memLiveCost   = 160
+	// memPendingWaitTTL is how long the wake-up entry of a pending record
+	// stays when waiters made it: longer than any retry waits.
+	memPendingWaitTTL = 30 * time.Second
+)
+
+// NewMemoryDedupeStore returns an empty store holding at most
+// DefaultDedupeEntries records and DefaultDedupeMaxBytes bytes of records
+// and replies, unless the options say otherwise.
+func NewMemoryDedupeStore(opts ...MemoryDedupeStoreOption) (*MemoryDedupeStore, error) {
+	s := &MemoryDedupeStore{}
+	for _, opt := range opts {
+		if opt == nil {
+			return nil, errors.New("offiaccount: NewMemoryDedupeStore: nil option")
+		}
+		if err := opt(s); err != nil {
+			return nil, err
+		}
+	}
+	s.once.Do(s.init)
+	return s, nil
+}
+
+func (s *MemoryDedupeStore) init() {
+	if s.maxEntries <= 0 {
+		s.maxEntries = DefaultDedupeEntries
+	}
+	if s.maxBytes <= 0 {
+		s.maxBytes = DefaultDedupeMaxBytes
+	}
+	// Up to 64 shards, each with at least 256 records and 1 MiB.
+	n := 1
+	for n < 64 && s.maxEntries/(n*2) >= 256 && s.maxBytes/int64(n*2) >= 1<<20 {
+		n *= 2
+	}
+	s.shards = make([]memShard, n)
+	for i := range s.shards {
+		s.shards[i].recs, s.shards[i].live = make(map[memKey]memRec), make(map[memKey]memLive)
+	}
+	s.shift = 64
+	for m := n; m > 1; m >>= 1 {
+		s.shift--
+	}
+	s.seed1, s.seed2 = maphash.MakeSeed(), maphash.MakeSeed()
+	s.perEntries = max(s.maxEntries/n, 1)
+	s.perBytes = s.maxBytes / int64(n)
+	if s.sweepEvery == 0 {
+		s.sweepEvery = time.Second
+	}
+}
+
+type memKey [2]uint64
+
+// memRec is a record, free of pointers so that the garbage collector never
+// scans the record map.
+type memRec struct {
+	first int64 // FirstSeen, Unix ns
+	exp   int64 // expiry on the store's clock, Unix ns
+	done  bool
+}
+
+// memLive is a kept reply, or the wake-up channel of a pending record.
+type memLive struct {
+	reply []byte
+	exp   int64
+	wake  chan struct{} // made by the first waiter, closed by Complete or removal
+}
+
+type memQItem struct {
+	k   memKey
+	exp int64 // the entry is current while its map value has this expiry
+}
+
+// memQueue is a FIFO of expiries, oldest at head.
+type memQueue struct {
+	items []memQItem
+	head  int
+}
+
+func (q *memQueue) push(it memQItem) { q.items = append(q.items, it) }
+
+func (q *memQueue) peek() (memQItem, bool) {
+	if q.head == len(q.items) {
+		return memQItem{}, false
+	}
+	return q.items[q.head], true
+}
+
+func (q *memQueue) pop() {
+	q.head++
+	switch {
+	case q.head == len(q.items):
+		q.items, q.head = q.items[:0], 0
+		if cap(q.items) > 4096 {
+			q.items = nil // give a drained burst's memory back
+		}
+	case q.head > 1024 && q.head*2 > len(q.items):
+		n := copy(q.items, q.items[q.head:])
+		if cap(q.items) > 4*n && cap(q.items) > 4096 {
+			q.items = append(make([]memQItem, 0, 2*n), q.items[:n]...)
+		} else {
+			q.items = q.items[:n]
+		}
+		q.head = 0
+	}
+}
+
+type memShard struct {
+	mu       sync.Mutex
+	recs     map[memKey]memRec
+	live     map[memKey]memLive
+	q, lq    memQueue
+	bytes    int64
+	peakRecs int
+	_        [64]byte // keep neighbouring shards' locks off one cache line
+}
+
+// locate hashes key and returns its shard, initialising a zero-value store.
+func (s *MemoryDedupeStore) locate(key string) (memKey, *memShard) {
+	s.once.Do(s.init)
+	k := memKey{maphash.String(s.seed1, key), maphash.String(s.seed2, key)}
+	sh := &s.shards[0]
+	if s.shift < 64 {
+		sh = &s.shards[k[0]>>s.shift]
+	}
+	return k, sh
+}
+
+func (s *MemoryDedupeStore) clock() int64 {
+	if s.now != nil {
+		return s.now().UnixNano()
+	}
+	return time.Now().UnixNano()
+}
+
+// Claim implements DedupeStore.
+func (s *MemoryDedupeStore) Claim(_ context.Context, key string, now time.Time, ttl time.Duration) (DedupeRecord, bool, error) {
+	k, sh := s.locate(key)
+	clock := s.clock()
+	sh.mu.Lock()
+	if r, ok := sh.recs[k]; ok && clock < r.exp {
+		rec := DedupeRecord{FirstSeen: time.Unix(0, r.first), Done: r.done}
+		if r.done {
+			rec.Reply = sh.reply(k, clock)
+		}
+		sh.mu.Unlock()
+		return rec, false, nil
+	}
+	sh.removeLive(k) // of an expired record
+	sh.setRec(k, memRec{first: now.UnixNano(), exp: clock + int64(ttl)})
+	s.bound(sh, clock)
+	sh.mu.Unlock()
+	s.armSweeper()
+	return DedupeRecord{FirstSeen: now}, true, nil
+}
+
+// Complete implements DedupeStore.
+func (s *MemoryDedupeStore) Complete(_ context.Context, key string, reply []byte, replyTTL, ttl time.Duration) error {
+	k, sh := s.locate(key)
+	clock := s.clock()
+	sh.mu.Lock()
+	r, ok := sh.recs[k]
+	if !ok || r.exp <= clock {
+		r = memRec{first: clock}
+	}
+	r.done = true
+	r.exp = clock + int64(ttl)
+	sh.setRec(k, r)
+	sh.removeLive(k) // waking its waiters, who read the reply set here
+	if len(reply) > 0 && replyTTL > 0 {
+		sh.setLive(k, memLive{reply: reply, exp: clock + int64(replyTTL)})
+	}
+	s.bound(sh, clock)
+	sh.mu.Unlock()
+	s.armSweeper()
+	return nil
+}
+
+// Wait implements DedupeStore.
+func (s *MemoryDedupeStore) Wait(ctx context.Context, key string) ([]byte, error) {
+	k, sh := s.locate(key)
+	sh.mu.Lock()
+	r, ok := sh.recs[k]
+	clock := s.clock()
+	if !ok || r.exp <= clock {
+		sh.mu.Unlock()
+		return nil, ErrDedupeRecordNotFound
+	}
+	if r.done {
+		reply := sh.reply(k, clock)
+		sh.mu.Unlock()
+		return reply, nil
+	}
+	l, ok := sh.live[k]
+	if !ok {
+		l = memLive{exp: min(r.exp, clock+int64(memPendingWaitTTL)), wake: make(chan struct{})}
+		sh.setLive(k, l)
+	} else if l.wake == nil {
+		l.wake = make(chan struct{})
+		sh.live[k] = l
+	}
+	wake := l.wake
+	sh.mu.Unlock()
+	s.armSweeper()
+
+	select {
+	case <-wake:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	clock = s.clock()
+	if r, ok := sh.recs[k]; ok && r.done && clock < r.exp {
+		return sh.reply(k, clock), nil
+	}
+	return nil, ErrDedupeRecordNotFound // expired or evicted while pending
+}
+
+// Lookup returns the record of key, if the store holds one, without
+// creating it: for a store that falls back on this one (see redisstore).
+func (s *MemoryDedupeStore) Lookup(key string) (DedupeRecord, bool) {
+	k, sh := s.locate(key)
+	clock := s.clock()
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	r, ok := sh.recs[k]
+	if !ok || r.exp <= clock {
+		return DedupeRecord{}, false
+	}
+	rec := DedupeRecord{FirstSeen: time.Unix(0, r.first), Done: r.done}
+	if r.done {
+		rec.Reply = sh.reply(k, clock)
+	}
+	return rec, true
+}
+
+// Len returns the number of records held, expired ones included until they
+// are swept.
+func (s *MemoryDedupeStore) Len() int {
+	s.once.Do(s.init)
+	n := 0
+	for i := range s.shards {
+		sh := &s.shards[i]
+		sh.mu.Lock()
+		n += len(sh.recs)
+		sh.mu.Unlock()
+	}
+	return n
+}
+
+// Bytes returns the estimated memory held by records and kept replies.
+func (s *MemoryDedupeStore) Bytes() int64 {
+	s.once.Do(s.init)
+	var n int64
+	for i := range s.shards {
+		sh := &s.shards[i]
+		sh.mu.Lock()
+		n += sh.bytes
+		sh.mu.Unlock()
+	}
+	return n
+}
+
+// reply returns k's kept reply, if any and still kept. The caller holds mu.
+func (sh *memShard) reply(k memKey, clock int64) []byte {
+	if l, ok := sh.live[k]; ok && clock < l.exp {
+		return l.reply
+	}
+	return nil
+}
+
+// setRec stores r under k and queues its expiry. The caller holds mu.
+func (sh *memShard) setRec(k memKey, r memRec) {
+	old, had := sh.recs[k]
+	sh.recs[k] = r
+	if !had {
+		sh.bytes += memRecordCost
+		sh.peakRecs = max(sh.peakRecs, len(sh.recs))
+	}
+	if !had || old.exp != r.exp {
+		sh.q.push(memQItem{k, r.exp})
+	}
+}
+
+// setLive stores l under k, which has no live entry. The caller holds mu.
+func (sh *memShard) setLive(k memKey, l memLive) {
+	sh.live[k] = l
+	sh.bytes += memLiveCost + int64(cap(l.reply))
+	sh.lq.push(memQItem{k, l.exp})
+}
+
+// removeLive drops k's live entry, releasing its waiters. The caller holds mu.
+func (sh *memShard) removeLive(k memKey) {
+	l, ok := sh.live[k]
+	if !ok {
+		return
+	}
+	delete(sh.live, k)
+	sh.bytes -= memLiveCost + int64(cap(l.reply))
+	if l.wake != nil {
+		close(l.wake)
+	}
+}
+
+func (sh *memShard) removeRec(k memKey) {
+	delete(sh.recs, k)
+	sh.bytes -= memRecordCost
+	sh.removeLive(k)
+}
+
+// popRec removes the record at the head of the queue if it expired by
+// clock (any record when clock is 0), skipping stale entries. It reports
+// whether the queue had such a record.
+func (sh *memShard) popRec(clock int64) bool {
+	for {
+		it, ok := sh.q.peek()
+		if !ok || (clock != 0 && it.exp > clock) {
+			return false
+		}
+		sh.q.pop()
+		if r, ok := sh.recs[it.k]; ok && r.exp == it.exp {
+			sh.removeRec(it.k)
+			return true
+		}
+	}
+}
+
+// popLive is popRec for kept replies and wake-up entries.
+func (sh *memShard) popLive(clock int64) bool {
+	for {
+		it, ok := sh.lq.peek()
+		if !ok || (clock != 0 && it.exp > clock) {
+			return false
+		}
+		sh.lq.pop()
+		if l, ok := sh.live[it.k]; ok && l.exp == it.exp {
+			sh.removeLive(it.k)
+			return true
+		}
+	}
+}
+
+// bound drops a few expired entries, then the oldest replies and records
+// until the shard is within its bounds. The caller holds mu.
+func (s *MemoryDedupeStore) bound(sh *memShard, clock int64) {
+	for i := 0; i < 2 && sh.popRec(clock); i++ {
+	}
+	for i := 0; i < 2 && sh.popLive(clock); i++ {
+	}
+	for len(sh.recs) > s.perEntries && sh.popRec(0) {
+	}
+	for sh.bytes > s.perBytes && (sh.popLive(0) || sh.popRec(0)) {
+	}
+}
+
+// armSweeper makes sure a sweep is scheduled while the store holds records.
+// The sweeper is a timer, not a goroutine: an idle, empty store holds none.
+func (s *MemoryDedupeStore) armSweeper() {
+	if s.sweepArmed.Load() || !s.sweepArmed.CompareAndSwap(false, true) {
+		return
+	}
+	s.sweepMu.Lock()
+	if s.sweepTimer == nil {
+		s.sweepTimer = time.AfterFunc(s.sweepEvery, s.sweep)
+	} else {
+		s.sweepTimer.Reset(s.sweepEvery)
+	}
+	s.sweepMu.Unlock()
+}
+
+// sweep frees expired records and replies, shrinks maps emptied by a burst,
+// and schedules itself again while anything is left.
+func (s *MemoryDedupeStore) sweep() {
+	left := 0
+	for i := range s.shards {
+		sh := &s.shards[i]
+		for more := true; more; {
+			sh.mu.Lock()
+			clock := s.clock()
+			n := 0
+			for n < 4096 && (sh.popRec(clock) || sh.popLive(clock)) {
+				n++
+			}
+			more = n == 4096
+			if !more && sh.peakRecs > 4096 && len(sh.recs) < sh.peakRecs/4 {
+				sh.shrink()
+			}
+			if !more {
+				left += len(sh.recs) + len(sh.live)
+			}
+			sh.mu.Unlock()
+		}
+	}
+	if left > 0 {
+		s.sweepMu.Lock()
+		s.sweepTimer.Reset(s.sweepEvery)
+		s.sweepMu.Unlock()
+		return
+	}
+	s.sweepArmed.Store(false)
+	// A record added meanwhile saw the sweeper armed: look again.
+	for i := range s.shards {
+		sh := &s.shards[i]
+		sh.mu.Lock()
+		n := len(sh.recs) + len(sh.live)
+		sh.mu.Unlock()
+		if n > 0 {
+			s.armSweeper()
+			return
+		}
+	}
+}
+
+// shrink copies the maps, which Go never shrinks, after a burst has gone.
+func (sh *memShard) shrink() {
+	recs := make(map[memKey]memRec, len(sh.recs))
+	for k, r := range sh.recs {
+		recs[k] = r
+	}
+	live := make(map[memKey]memLive, len(sh.live))
+	for k, l := range sh.live {
+		live[k] = l
+	}
+	sh.recs, sh.live, sh.peakRecs = recs, live, len(recs)
+}
