@@ -3,6 +3,7 @@ package offiaccount
 import (
 	"context"
 	"errors"
+	"fmt"
 	"runtime"
 	"strconv"
 	"sync"
@@ -318,4 +319,19 @@ func TestMemoryDedupeStoreBoundedBytes(t *testing.T) {
 	assert.Empty(t, rec.Reply, "the oldest replies went first")
 	rec, _ = s.Lookup("gh|m|o|599")
 	assert.Len(t, rec.Reply, 100<<10, "the newest reply is kept")
+}
+
+func ExampleNewMemoryDedupeStore() {
+	// A smaller store than the default: 200,000 records and 64 MiB of records and replies.
+	store, err := NewMemoryDedupeStore(
+		WithMemoryDedupeStoreMaxEntries(200_000),
+		WithMemoryDedupeStoreMaxBytes(64<<20),
+	)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	h, err := NewHandler("myToken123", WithDedupeStore(store))
+	fmt.Println(h != nil, err, store.Len())
+	// Output: true <nil> 0
 }

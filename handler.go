@@ -26,9 +26,13 @@ import (
 // timestamps must be within five minutes (403), bodies are capped at 1 MiB
 // (413), malformed XML is rejected (400), a panic in a function is logged and
 // answered "success", and nothing secret is logged. WeChat's retries of one
-// message run the function once and all get its reply (see DedupeStore), and
-// a reply that is ready within WeChat's whole retry window (about 15 s)
-// still reaches the user.
+// message run the function once and all get its reply (see DedupeStore), a
+// captured request replayed while its timestamp is accepted never runs it
+// again, and a reply that is ready within WeChat's whole retry window (about
+// 15 s) still reaches the user. Rejections that point at a wrong Token, AppID
+// or EncodingAESKey are logged at Warn with a hint, once a minute per cause.
+//
+// Create a Handler with NewHandler; the zero value answers every request 500.
 //
 // Register functions before serving; registering while serving is safe but a
 // request sees either the old or the new set.
@@ -248,20 +252,6 @@ func WithHandlerLogger(l *slog.Logger) HandlerOption {
 	}
 }
 
-// WithSourceIPFilter accepts callbacks only from addresses that allow approves, such as
-// WeChat's published callback IPs (see [Client.WatchCallbackIPs]); others get 403 before
-// anything else is read. It checks r.RemoteAddr: behind a reverse proxy, set RemoteAddr from
-// the proxy's trusted header first, or filter at the proxy.
-func WithSourceIPFilter(allow func(netip.Addr) bool) HandlerOption {
-	return func(h *Handler) error {
-		if allow == nil {
-			return errors.New("offiaccount: WithSourceIPFilter: nil filter")
-		}
-		h.allowIP = allow
-		return nil
-	}
-}
-
 // String keeps the Token and EncodingAESKey out of fmt output: only the AppID and the mode
 // are shown.
 func (h *Handler) String() string {
@@ -312,19 +302,6 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Allow", "GET, POST")
 		h.reject(r, w, http.StatusMethodNotAllowed, "method not allowed")
 	}
-}
-
-// remoteIP reads a RemoteAddr as host:port or, as a real-IP middleware
-// leaves it, as a bare IPv4 or IPv6 address.
-func remoteIP(remote string) (netip.Addr, bool) {
-	if ap, err := netip.ParseAddrPort(remote); err == nil {
-		return ap.Addr().Unmap(), true
-	}
-	a, err := netip.ParseAddr(strings.TrimSuffix(strings.TrimPrefix(remote, "["), "]"))
-	if err != nil {
-		return netip.Addr{}, false
-	}
-	return a.Unmap(), true
 }
 
 // reject answers a request that cannot come from WeChat.
