@@ -103,7 +103,9 @@ func WithMemoryDedupeStoreMaxEntries(n int) MemoryDedupeStoreOption {
 // WithMemoryDedupeStoreMaxBytes bounds the memory held by records and kept
 // replies (default DefaultDedupeMaxBytes; at least 64 KiB). When it is
 // reached the oldest kept replies are dropped first (a retry of their
-// message is answered "success"), then the oldest records.
+// message is answered "success"), then the oldest records. The store is
+// split into up to 64 shards of at least 1 MiB each, bounded separately: a
+// reply larger than one shard's share (4 MiB by default) is not kept.
 func WithMemoryDedupeStoreMaxBytes(n int64) MemoryDedupeStoreOption {
 	return func(s *MemoryDedupeStore) error {
 		if n < 64<<10 {

@@ -311,3 +311,50 @@ func BenchmarkMemoryDedupeStoreParallel(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkMemoryDedupeStoreHeld is the store's share of BenchmarkHandlerRecordsHeld: one
+// Claim and one Complete of a new message with 512 or 1,000,000 records held.
+func BenchmarkMemoryDedupeStoreHeld(b *testing.B) {
+	for _, held := range []int{512, 1_000_000} {
+		var st *MemoryDedupeStore
+		sent := 0
+		b.Run("held="+strconv.Itoa(held), func(b *testing.B) {
+			if st == nil {
+				var opts []MemoryDedupeStoreOption
+				if held < DefaultDedupeEntries {
+					opts = append(opts, WithMemoryDedupeStoreMaxEntries(held))
+				}
+				var err error
+				if st, err = NewMemoryDedupeStore(opts...); err != nil {
+					b.Fatal(err)
+				}
+				fillDedupeStore(st, held)
+				runtime.GC()
+			}
+			ctx := context.Background()
+			reply := append([]byte{replyPlain}, make([]byte, 300)...)
+			keys := make([]string, 512)
+			now := time.Now()
+			b.ReportAllocs()
+			b.ResetTimer()
+			var cpu time.Duration
+			for done := 0; done < b.N; {
+				b.StopTimer()
+				n := min(len(keys), b.N-done)
+				for i := range keys[:n] {
+					keys[i] = "gh_account|m|oUser|" + strconv.Itoa(40_000_000_000_000_000+sent+done+i)
+				}
+				b.StartTimer()
+				cpu0 := processCPU()
+				for _, k := range keys[:n] {
+					_, _, _ = st.Claim(ctx, k, now, 6*time.Minute)
+					_ = st.Complete(ctx, k, reply, time.Minute, 6*time.Minute)
+				}
+				cpu += processCPU() - cpu0
+				done += n
+			}
+			sent += b.N
+			b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N), "cpu-ns/op")
+		})
+	}
+}

@@ -105,6 +105,7 @@ type memRec struct {
 	first int64 // FirstSeen, Unix ns
 	exp   int64 // expiry on the store's clock, Unix ns
 	done  bool
+	live  bool // the live map may hold an entry for the key: spares lookups of cold memory
 }
 
 // memLive is a kept reply, or the wake-up channel of a pending record.
@@ -119,38 +120,46 @@ type memQItem struct {
 	exp int64 // the entry is current while its map value has this expiry
 }
 
-// memQueue is a FIFO of expiries, oldest at head.
+// memQueue is a FIFO of expiries, oldest at head: a ring buffer whose size
+// is a power of two, so that a full store pushes and pops without copying.
 type memQueue struct {
 	items []memQItem
 	head  int
+	n     int
 }
 
-func (q *memQueue) push(it memQItem) { q.items = append(q.items, it) }
+func (q *memQueue) len() int { return q.n }
+
+func (q *memQueue) push(it memQItem) {
+	if q.n == len(q.items) {
+		q.resize(max(2*len(q.items), 16))
+	}
+	q.items[(q.head+q.n)&(len(q.items)-1)] = it
+	q.n++
+}
 
 func (q *memQueue) peek() (memQItem, bool) {
-	if q.head == len(q.items) {
+	if q.n == 0 {
 		return memQItem{}, false
 	}
 	return q.items[q.head], true
 }
 
 func (q *memQueue) pop() {
-	q.head++
-	switch {
-	case q.head == len(q.items):
-		q.items, q.head = q.items[:0], 0
-		if cap(q.items) > 4096 {
-			q.items = nil // give a drained burst's memory back
-		}
-	case q.head > 1024 && q.head*2 > len(q.items):
-		n := copy(q.items, q.items[q.head:])
-		if cap(q.items) > 4*n && cap(q.items) > 4096 {
-			q.items = append(make([]memQItem, 0, 2*n), q.items[:n]...)
-		} else {
-			q.items = q.items[:n]
-		}
-		q.head = 0
+	q.head = (q.head + 1) & (len(q.items) - 1)
+	q.n--
+	if len(q.items) > 4096 && q.n < len(q.items)/8 {
+		q.resize(len(q.items) / 4) // give a drained burst's memory back
 	}
+}
+
+// resize moves the queue into a buffer of size (a power of two, > q.n).
+func (q *memQueue) resize(size int) {
+	items := make([]memQItem, size)
+	for i := 0; i < q.n; i++ {
+		items[i] = q.items[(q.head+i)&(len(q.items)-1)]
+	}
+	q.items, q.head = items, 0
 }
 
 type memShard struct {
@@ -160,6 +169,7 @@ type memShard struct {
 	q, lq    memQueue
 	bytes    int64
 	peakRecs int
+	deletes  int      // since the maps were last rebuilt
 	_        [64]byte // keep neighbouring shards' locks off one cache line
 }
 
@@ -186,16 +196,19 @@ func (s *MemoryDedupeStore) Claim(_ context.Context, key string, now time.Time, 
 	k, sh := s.locate(key)
 	clock := s.clock()
 	sh.mu.Lock()
-	if r, ok := sh.recs[k]; ok && clock < r.exp {
-		rec := DedupeRecord{FirstSeen: time.Unix(0, r.first), Done: r.done}
-		if r.done {
+	old, had := sh.recs[k]
+	if had && clock < old.exp {
+		rec := DedupeRecord{FirstSeen: time.Unix(0, old.first), Done: old.done}
+		if old.done && old.live {
 			rec.Reply = sh.reply(k, clock)
 		}
 		sh.mu.Unlock()
 		return rec, false, nil
 	}
-	sh.removeLive(k) // of an expired record
-	sh.setRec(k, memRec{first: now.UnixNano(), exp: clock + int64(ttl)})
+	if had && old.live {
+		sh.removeLive(k) // of an expired record
+	}
+	sh.setRec(k, memRec{first: now.UnixNano(), exp: clock + int64(ttl)}, old, had)
 	s.bound(sh, clock)
 	sh.mu.Unlock()
 	s.armSweeper()
@@ -207,17 +220,21 @@ func (s *MemoryDedupeStore) Complete(_ context.Context, key string, reply []byte
 	k, sh := s.locate(key)
 	clock := s.clock()
 	sh.mu.Lock()
-	r, ok := sh.recs[k]
-	if !ok || r.exp <= clock {
+	old, had := sh.recs[k]
+	r := old
+	if !had || r.exp <= clock {
 		r = memRec{first: clock}
 	}
-	r.done = true
+	if had && old.live {
+		sh.removeLive(k) // waking its waiters, who read the reply set here
+	}
+	r.done, r.live = true, false
 	r.exp = clock + int64(ttl)
-	sh.setRec(k, r)
-	sh.removeLive(k) // waking its waiters, who read the reply set here
 	if len(reply) > 0 && replyTTL > 0 {
 		sh.setLive(k, memLive{reply: reply, exp: clock + int64(replyTTL)})
+		r.live = true
 	}
+	sh.setRec(k, r, old, had)
 	s.bound(sh, clock)
 	sh.mu.Unlock()
 	s.armSweeper()
@@ -235,7 +252,10 @@ func (s *MemoryDedupeStore) Wait(ctx context.Context, key string) ([]byte, error
 		return nil, ErrDedupeRecordNotFound
 	}
 	if r.done {
-		reply := sh.reply(k, clock)
+		var reply []byte
+		if r.live {
+			reply = sh.reply(k, clock)
+		}
 		sh.mu.Unlock()
 		return reply, nil
 	}
@@ -243,6 +263,8 @@ func (s *MemoryDedupeStore) Wait(ctx context.Context, key string) ([]byte, error
 	if !ok {
 		l = memLive{exp: min(r.exp, clock+int64(memPendingWaitTTL)), wake: make(chan struct{})}
 		sh.setLive(k, l)
+		r.live = true
+		sh.recs[k] = r
 	} else if l.wake == nil {
 		l.wake = make(chan struct{})
 		sh.live[k] = l
@@ -260,6 +282,9 @@ func (s *MemoryDedupeStore) Wait(ctx context.Context, key string) ([]byte, error
 	defer sh.mu.Unlock()
 	clock = s.clock()
 	if r, ok := sh.recs[k]; ok && r.done && clock < r.exp {
+		if !r.live {
+			return nil, nil
+		}
 		return sh.reply(k, clock), nil
 	}
 	return nil, ErrDedupeRecordNotFound // expired or evicted while pending
@@ -277,7 +302,7 @@ func (s *MemoryDedupeStore) Lookup(key string) (DedupeRecord, bool) {
 		return DedupeRecord{}, false
 	}
 	rec := DedupeRecord{FirstSeen: time.Unix(0, r.first), Done: r.done}
-	if r.done {
+	if r.done && r.live {
 		rec.Reply = sh.reply(k, clock)
 	}
 	return rec, true
@@ -318,9 +343,9 @@ func (sh *memShard) reply(k memKey, clock int64) []byte {
 	return nil
 }
 
-// setRec stores r under k and queues its expiry. The caller holds mu.
-func (sh *memShard) setRec(k memKey, r memRec) {
-	old, had := sh.recs[k]
+// setRec stores r under k, where old was (if had), and queues its expiry.
+// The caller holds mu.
+func (sh *memShard) setRec(k memKey, r, old memRec, had bool) {
 	sh.recs[k] = r
 	if !had {
 		sh.bytes += memRecordCost
@@ -345,16 +370,20 @@ func (sh *memShard) removeLive(k memKey) {
 		return
 	}
 	delete(sh.live, k)
+	sh.deletes++
 	sh.bytes -= memLiveCost + int64(cap(l.reply))
 	if l.wake != nil {
 		close(l.wake)
 	}
 }
 
-func (sh *memShard) removeRec(k memKey) {
+func (sh *memShard) removeRec(k memKey, r memRec) {
 	delete(sh.recs, k)
+	sh.deletes++
 	sh.bytes -= memRecordCost
-	sh.removeLive(k)
+	if r.live {
+		sh.removeLive(k)
+	}
 }
 
 // popRec removes the record at the head of the queue if it expired by
@@ -368,7 +397,7 @@ func (sh *memShard) popRec(clock int64) bool {
 		}
 		sh.q.pop()
 		if r, ok := sh.recs[it.k]; ok && r.exp == it.exp {
-			sh.removeRec(it.k)
+			sh.removeRec(it.k, r)
 			return true
 		}
 	}
@@ -399,6 +428,11 @@ func (s *MemoryDedupeStore) bound(sh *memShard, clock int64) {
 	for len(sh.recs) > s.perEntries && sh.popRec(0) {
 	}
 	for sh.bytes > s.perBytes && (sh.popLive(0) || sh.popRec(0)) {
+	}
+	if sh.deletes > 2*(len(sh.recs)+len(sh.live))+1024 {
+		// Deleted slots slow down every lookup of a missing key (every new
+		// message) until the map is rebuilt: about 30 ns a delete, amortised.
+		sh.shrink()
 	}
 }
 
@@ -460,7 +494,8 @@ func (s *MemoryDedupeStore) sweep() {
 	}
 }
 
-// shrink copies the maps, which Go never shrinks, after a burst has gone.
+// shrink copies the maps, which Go never shrinks, after a burst has gone, and
+// to drop the deleted slots of a store that is full.
 func (sh *memShard) shrink() {
 	recs := make(map[memKey]memRec, len(sh.recs))
 	for k, r := range sh.recs {
@@ -470,5 +505,5 @@ func (sh *memShard) shrink() {
 	for k, l := range sh.live {
 		live[k] = l
 	}
-	sh.recs, sh.live, sh.peakRecs = recs, live, len(recs)
+	sh.recs, sh.live, sh.peakRecs, sh.deletes = recs, live, len(recs), 0
 }

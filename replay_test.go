@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -250,4 +251,35 @@ func TestHandlerLogsMisconfigurationRateLimited(t *testing.T) {
 			}
 		})
 	}
+}
+
+// An echo bot flooded with large messages keeps its heap within the store's byte bound
+// (issue: 600 messages of 1 MB grew it by 576 MiB, the bound was in entries only).
+func TestHandlerEchoFloodStaysWithinByteBound(t *testing.T) {
+	if testing.Short() {
+		t.Skip("sends 30 MB of messages")
+	}
+	const bound = 8 << 20
+	st, err := NewMemoryDedupeStore(WithMemoryDedupeStoreMaxBytes(bound))
+	require.NoError(t, err)
+	h := newTestHandler(t, WithDedupeStore(st))
+	h.HandleText(echo)
+	content := strings.Repeat("长", 100<<10/3)
+	s := newSender(nil)
+	reqs := make([]captured, 300)
+	for i := range reqs {
+		reqs[i] = capture(t, s.post(t, textMsg(int64(9_000_000+i), content)))
+	}
+	before := heapInUse()
+	for _, r := range reqs {
+		w := r.replay(h)
+		require.Equal(t, http.StatusOK, w.Code)
+		require.Greater(t, w.Body.Len(), 100<<10-10)
+	}
+	grew := heapInUse() - before
+	t.Logf("heap grew %d KiB for 300 replies of 100 KiB; bound %d KiB", grew>>10, bound>>10)
+	assert.Less(t, grew, int64(bound)+(2<<20))
+	assert.LessOrEqual(t, st.Bytes(), int64(bound))
+	assert.Equal(t, 300, st.Len(), "every message is still remembered")
+	runtime.KeepAlive(reqs)
 }
