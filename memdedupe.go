@@ -45,11 +45,8 @@ type MemoryDedupeStore struct {
 // its queue entry) and of one kept reply besides its bytes; measured by
 // TestMemoryDedupeStoreBytesPerRecord.
 const (
-	memRecordCost = 120
-	memLiveCost   = 160
-	// memPendingWaitTTL is how long the wake-up entry of a pending record
-	// stays when waiters made it: longer than any retry waits.
-	memPendingWaitTTL = 30 * time.Second
+	memRecordCost = 128
+	memReplyCost  = 96
 )
 
 // NewMemoryDedupeStore returns an empty store holding at most
@@ -83,7 +80,7 @@ func (s *MemoryDedupeStore) init() {
 	}
 	s.shards = make([]memShard, n)
 	for i := range s.shards {
-		s.shards[i].recs, s.shards[i].live = make(map[memKey]memRec), make(map[memKey]memLive)
+		s.shards[i].recs = make(map[memKey]memRec)
 	}
 	s.shift = 64
 	for m := n; m > 1; m >>= 1 {
@@ -102,17 +99,80 @@ type memKey [2]uint64
 // memRec is a record, free of pointers so that the garbage collector never
 // scans the record map.
 type memRec struct {
-	first int64 // FirstSeen, Unix ns
-	exp   int64 // expiry on the store's clock, Unix ns
-	done  bool
-	live  bool // the live map may hold an entry for the key: spares lookups of cold memory
+	first int64  // FirstSeen, Unix ns
+	exp   int64  // expiry on the store's clock, Unix ns
+	bits  uint64 // recDone | recWaited | the kept reply's sequence number (0: none)
 }
 
-// memLive is a kept reply, or the wake-up channel of a pending record.
-type memLive struct {
-	reply []byte
+// Flags of memRec.bits, beside the sequence number of the kept reply in the
+// shard's reply ring: 24 bytes a record rather than 32.
+const (
+	recDone   = 1 << 63 // the function has returned
+	recWaited = 1 << 62 // the shard's waits map has a channel for the key
+	recSeq    = recWaited - 1
+)
+
+func (r memRec) done() bool   { return r.bits&recDone != 0 }
+func (r memRec) waited() bool { return r.bits&recWaited != 0 }
+func (r memRec) seq() uint64  { return r.bits & recSeq }
+
+// memReply is a kept reply in a shard's ring of replies, which is in the
+// order replies expire: keeping one costs no map entry, and dropping the
+// oldest touches no cold memory.
+type memReply struct {
+	seq   uint64
 	exp   int64
-	wake  chan struct{} // made by the first waiter, closed by Complete or removal
+	reply []byte // nil once dropped
+}
+
+// memRing is a FIFO of memReply; the entry of sequence number s sits at
+// s & (len(items)-1) while first <= s < first+n.
+type memRing struct {
+	items []memReply
+	first uint64
+	n     int
+}
+
+func (q *memRing) get(seq uint64) *memReply {
+	if seq < q.first || seq >= q.first+uint64(q.n) {
+		return nil
+	}
+	e := &q.items[seq&uint64(len(q.items)-1)]
+	if e.seq != seq {
+		return nil
+	}
+	return e
+}
+
+func (q *memRing) push(exp int64, reply []byte) uint64 {
+	if q.n == len(q.items) {
+		q.resize(max(2*len(q.items), 16))
+	}
+	if q.first == 0 {
+		q.first = 1 // 0 means "no reply"
+	}
+	seq := q.first + uint64(q.n)
+	q.items[seq&uint64(len(q.items)-1)] = memReply{seq: seq, exp: exp, reply: reply}
+	q.n++
+	return seq
+}
+
+func (q *memRing) pop() {
+	q.items[q.first&uint64(len(q.items)-1)] = memReply{}
+	q.first++
+	q.n--
+	if len(q.items) > 4096 && q.n < len(q.items)/8 {
+		q.resize(len(q.items) / 4) // give a drained burst's memory back
+	}
+}
+
+func (q *memRing) resize(size int) {
+	items := make([]memReply, size)
+	for i := 0; i < q.n; i++ {
+		s := q.first + uint64(i)
+		items[s&uint64(size-1)] = q.items[s&uint64(len(q.items)-1)]
+	}
+	q.items = items
 }
 
 type memQItem struct {
@@ -165,8 +225,9 @@ func (q *memQueue) resize(size int) {
 type memShard struct {
 	mu       sync.Mutex
 	recs     map[memKey]memRec
-	live     map[memKey]memLive
-	q, lq    memQueue
+	q        memQueue
+	replies  memRing
+	waits    map[memKey]chan struct{} // of pending records, made by Wait
 	bytes    int64
 	peakRecs int
 	deletes  int      // since the maps were last rebuilt
@@ -198,15 +259,15 @@ func (s *MemoryDedupeStore) Claim(_ context.Context, key string, now time.Time, 
 	sh.mu.Lock()
 	old, had := sh.recs[k]
 	if had && clock < old.exp {
-		rec := DedupeRecord{FirstSeen: time.Unix(0, old.first), Done: old.done}
-		if old.done && old.live {
-			rec.Reply = sh.reply(k, clock)
+		rec := DedupeRecord{FirstSeen: time.Unix(0, old.first), Done: old.done()}
+		if old.done() {
+			rec.Reply = sh.reply(old.seq(), clock)
 		}
 		sh.mu.Unlock()
 		return rec, false, nil
 	}
-	if had && old.live {
-		sh.removeLive(k) // of an expired record
+	if had {
+		sh.dropExtras(k, old) // of an expired record
 	}
 	sh.setRec(k, memRec{first: now.UnixNano(), exp: clock + int64(ttl)}, old, had)
 	s.bound(sh, clock)
@@ -225,14 +286,14 @@ func (s *MemoryDedupeStore) Complete(_ context.Context, key string, reply []byte
 	if !had || r.exp <= clock {
 		r = memRec{first: clock}
 	}
-	if had && old.live {
-		sh.removeLive(k) // waking its waiters, who read the reply set here
+	if had {
+		sh.dropExtras(k, old) // waking waiters, who read the reply set here
 	}
-	r.done, r.live = true, false
+	r.bits = recDone
 	r.exp = clock + int64(ttl)
 	if len(reply) > 0 && replyTTL > 0 {
-		sh.setLive(k, memLive{reply: reply, exp: clock + int64(replyTTL)})
-		r.live = true
+		r.bits |= sh.replies.push(clock+int64(replyTTL), reply)
+		sh.bytes += memReplyCost + int64(cap(reply))
 	}
 	sh.setRec(k, r, old, had)
 	s.bound(sh, clock)
@@ -251,27 +312,22 @@ func (s *MemoryDedupeStore) Wait(ctx context.Context, key string) ([]byte, error
 		sh.mu.Unlock()
 		return nil, ErrDedupeRecordNotFound
 	}
-	if r.done {
-		var reply []byte
-		if r.live {
-			reply = sh.reply(k, clock)
-		}
+	if r.done() {
+		reply := sh.reply(r.seq(), clock)
 		sh.mu.Unlock()
 		return reply, nil
 	}
-	l, ok := sh.live[k]
-	if !ok {
-		l = memLive{exp: min(r.exp, clock+int64(memPendingWaitTTL)), wake: make(chan struct{})}
-		sh.setLive(k, l)
-		r.live = true
-		sh.recs[k] = r
-	} else if l.wake == nil {
-		l.wake = make(chan struct{})
-		sh.live[k] = l
+	if sh.waits == nil {
+		sh.waits = make(map[memKey]chan struct{})
 	}
-	wake := l.wake
+	wake, ok := sh.waits[k]
+	if !ok {
+		wake = make(chan struct{})
+		sh.waits[k] = wake
+		r.bits |= recWaited
+		sh.recs[k] = r
+	}
 	sh.mu.Unlock()
-	s.armSweeper()
 
 	select {
 	case <-wake:
@@ -281,11 +337,8 @@ func (s *MemoryDedupeStore) Wait(ctx context.Context, key string) ([]byte, error
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
 	clock = s.clock()
-	if r, ok := sh.recs[k]; ok && r.done && clock < r.exp {
-		if !r.live {
-			return nil, nil
-		}
-		return sh.reply(k, clock), nil
+	if r, ok := sh.recs[k]; ok && r.done() && clock < r.exp {
+		return sh.reply(r.seq(), clock), nil
 	}
 	return nil, ErrDedupeRecordNotFound // expired or evicted while pending
 }
@@ -301,9 +354,9 @@ func (s *MemoryDedupeStore) Lookup(key string) (DedupeRecord, bool) {
 	if !ok || r.exp <= clock {
 		return DedupeRecord{}, false
 	}
-	rec := DedupeRecord{FirstSeen: time.Unix(0, r.first), Done: r.done}
-	if r.done && r.live {
-		rec.Reply = sh.reply(k, clock)
+	rec := DedupeRecord{FirstSeen: time.Unix(0, r.first), Done: r.done()}
+	if r.done() {
+		rec.Reply = sh.reply(r.seq(), clock)
 	}
 	return rec, true
 }
@@ -335,10 +388,11 @@ func (s *MemoryDedupeStore) Bytes() int64 {
 	return n
 }
 
-// reply returns k's kept reply, if any and still kept. The caller holds mu.
-func (sh *memShard) reply(k memKey, clock int64) []byte {
-	if l, ok := sh.live[k]; ok && clock < l.exp {
-		return l.reply
+// reply returns the kept reply of sequence number seq, if it is still kept.
+// The caller holds mu.
+func (sh *memShard) reply(seq uint64, clock int64) []byte {
+	if e := sh.replies.get(seq); e != nil && clock < e.exp {
+		return e.reply
 	}
 	return nil
 }
@@ -356,24 +410,20 @@ func (sh *memShard) setRec(k memKey, r, old memRec, had bool) {
 	}
 }
 
-// setLive stores l under k, which has no live entry. The caller holds mu.
-func (sh *memShard) setLive(k memKey, l memLive) {
-	sh.live[k] = l
-	sh.bytes += memLiveCost + int64(cap(l.reply))
-	sh.lq.push(memQItem{k, l.exp})
-}
-
-// removeLive drops k's live entry, releasing its waiters. The caller holds mu.
-func (sh *memShard) removeLive(k memKey) {
-	l, ok := sh.live[k]
-	if !ok {
-		return
+// dropExtras drops r's kept reply and releases its waiters. The caller
+// holds mu.
+func (sh *memShard) dropExtras(k memKey, r memRec) {
+	if r.seq() != 0 {
+		if e := sh.replies.get(r.seq()); e != nil && e.reply != nil {
+			sh.bytes -= memReplyCost + int64(cap(e.reply))
+			e.reply = nil
+		}
 	}
-	delete(sh.live, k)
-	sh.deletes++
-	sh.bytes -= memLiveCost + int64(cap(l.reply))
-	if l.wake != nil {
-		close(l.wake)
+	if r.waited() {
+		if ch, ok := sh.waits[k]; ok {
+			close(ch)
+			delete(sh.waits, k)
+		}
 	}
 }
 
@@ -381,9 +431,7 @@ func (sh *memShard) removeRec(k memKey, r memRec) {
 	delete(sh.recs, k)
 	sh.deletes++
 	sh.bytes -= memRecordCost
-	if r.live {
-		sh.removeLive(k)
-	}
+	sh.dropExtras(k, r)
 }
 
 // popRec removes the record at the head of the queue if it expired by
@@ -403,19 +451,23 @@ func (sh *memShard) popRec(clock int64) bool {
 	}
 }
 
-// popLive is popRec for kept replies and wake-up entries.
-func (sh *memShard) popLive(clock int64) bool {
-	for {
-		it, ok := sh.lq.peek()
-		if !ok || (clock != 0 && it.exp > clock) {
+// popReply drops the oldest kept reply if it expired by clock (any when
+// clock is 0), skipping dropped ones, and reports whether there was one.
+func (sh *memShard) popReply(clock int64) bool {
+	for sh.replies.n > 0 {
+		e := &sh.replies.items[sh.replies.first&uint64(len(sh.replies.items)-1)]
+		if e.reply == nil {
+			sh.replies.pop()
+			continue
+		}
+		if clock != 0 && e.exp > clock {
 			return false
 		}
-		sh.lq.pop()
-		if l, ok := sh.live[it.k]; ok && l.exp == it.exp {
-			sh.removeLive(it.k)
-			return true
-		}
+		sh.bytes -= memReplyCost + int64(cap(e.reply))
+		sh.replies.pop()
+		return true
 	}
+	return false
 }
 
 // bound drops a few expired entries, then the oldest replies and records
@@ -423,13 +475,13 @@ func (sh *memShard) popLive(clock int64) bool {
 func (s *MemoryDedupeStore) bound(sh *memShard, clock int64) {
 	for i := 0; i < 2 && sh.popRec(clock); i++ {
 	}
-	for i := 0; i < 2 && sh.popLive(clock); i++ {
+	for i := 0; i < 2 && sh.popReply(clock); i++ {
 	}
 	for len(sh.recs) > s.perEntries && sh.popRec(0) {
 	}
-	for sh.bytes > s.perBytes && (sh.popLive(0) || sh.popRec(0)) {
+	for sh.bytes > s.perBytes && (sh.popReply(0) || sh.popRec(0)) {
 	}
-	if sh.deletes > 2*(len(sh.recs)+len(sh.live))+1024 {
+	if sh.deletes > 2*len(sh.recs)+1024 {
 		// Deleted slots slow down every lookup of a missing key (every new
 		// message) until the map is rebuilt: about 30 ns a delete, amortised.
 		sh.shrink()
@@ -461,7 +513,7 @@ func (s *MemoryDedupeStore) sweep() {
 			sh.mu.Lock()
 			clock := s.clock()
 			n := 0
-			for n < 4096 && (sh.popRec(clock) || sh.popLive(clock)) {
+			for n < 4096 && (sh.popRec(clock) || sh.popReply(clock)) {
 				n++
 			}
 			more = n == 4096
@@ -469,7 +521,7 @@ func (s *MemoryDedupeStore) sweep() {
 				sh.shrink()
 			}
 			if !more {
-				left += len(sh.recs) + len(sh.live)
+				left += len(sh.recs) + sh.replies.n
 			}
 			sh.mu.Unlock()
 		}
@@ -485,7 +537,7 @@ func (s *MemoryDedupeStore) sweep() {
 	for i := range s.shards {
 		sh := &s.shards[i]
 		sh.mu.Lock()
-		n := len(sh.recs) + len(sh.live)
+		n := len(sh.recs) + sh.replies.n
 		sh.mu.Unlock()
 		if n > 0 {
 			s.armSweeper()
@@ -501,9 +553,5 @@ func (sh *memShard) shrink() {
 	for k, r := range sh.recs {
 		recs[k] = r
 	}
-	live := make(map[memKey]memLive, len(sh.live))
-	for k, l := range sh.live {
-		live[k] = l
-	}
-	sh.recs, sh.live, sh.peakRecs, sh.deletes = recs, live, len(recs), 0
+	sh.recs, sh.peakRecs, sh.deletes = recs, len(recs), 0
 }
