@@ -74,7 +74,8 @@ type DedupeRecord struct {
 
 // Defaults of a MemoryDedupeStore. At 1,500 messages a second a Handler
 // with the default timestamp window holds about 540,000 records (six
-// minutes); compact records cost about 100 bytes each.
+// minutes); a record costs about 130 bytes once its reply is gone, about
+// 200 bytes more plus the reply while the reply is kept.
 const (
 	// DefaultDedupeEntries bounds the records a MemoryDedupeStore holds.
 	DefaultDedupeEntries = 1_000_000

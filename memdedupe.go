@@ -12,7 +12,7 @@ import (
 // MemoryDedupeStore is the in-process DedupeStore a Handler uses unless
 // told otherwise. It is bounded in records and in bytes (see
 // NewMemoryDedupeStore), keeps a kept reply only for its reply TTL and then
-// a compact record of about 100 bytes, frees expired records within a second
+// a compact record of about 130 bytes, frees expired records within a second
 // without waiting for traffic, and is split into shards so that concurrent
 // messages rarely share a lock. It wakes waiters without polling. It is
 // enough for a single replica; replicas behind a load balancer need a shared
