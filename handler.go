@@ -240,7 +240,9 @@ func WithRetryTiming(t RetryTiming) HandlerOption {
 }
 
 // WithHandlerLogger sets where the Handler logs rejected requests (Debug),
-// store failures (Warn) and failing functions (Error). Default: nowhere.
+// rejections that point at a wrong Token, AppID or EncodingAESKey (Warn, with
+// a hint, at most once a minute per cause), store failures (Warn) and failing
+// functions (Error). Default: nowhere.
 // Logs never hold the token, keys, or message content.
 func WithHandlerLogger(l *slog.Logger) HandlerOption {
 	return func(h *Handler) error {

@@ -20,7 +20,9 @@ import (
 //
 // Keys are remembered by a 128-bit keyed hash (maphash, with a random seed
 // per store), not by their text. The zero value is ready to use with the
-// defaults. A store must not be copied after first use.
+// defaults. A store must not be copied after first use. While it holds
+// records its sweep timer keeps it alive, so a dropped store is collected
+// once its last record has expired.
 type MemoryDedupeStore struct {
 	maxEntries int
 	maxBytes   int64
