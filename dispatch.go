@@ -17,10 +17,14 @@ import (
 )
 
 // dedupeKey identifies a message across WeChat's retries: sender and MsgId
-// for messages; sender, time and event (and MsgID, which job-finish events
-// carry) for events. The account id keeps accounts sharing a store apart.
+// for messages; for events, sender, time, event and every field that tells
+// two events of one second apart (EventKey, Ticket, MsgID of job-finish
+// events, the scan result, the pictures, the place...), so that two menu
+// clicks in one second are two events while WeChat's retries of one event,
+// which repeat every field, still match. The account id keeps accounts
+// sharing a store apart.
 func dedupeKey(m *Message) string {
-	var stack [160]byte
+	var stack [200]byte
 	b := append(stack[:0], m.ToUserName...)
 	if m.MsgType != MsgTypeEvent && m.MsgID != 0 {
 		// The sender too: a caller who guesses MsgIds cannot fetch another
@@ -43,28 +47,99 @@ func dedupeKey(m *Message) string {
 		b = append(b, '|')
 		b = strconv.AppendInt(b, m.MsgID, 10)
 	}
+	// Variable-length fields go length-prefixed, so no two field lists
+	// build one key.
+	field := func(tag byte, v string) {
+		if v != "" {
+			b = append(b, '|', tag)
+			b = strconv.AppendInt(b, int64(len(v)), 10)
+			b = append(b, ':')
+			b = append(b, v...)
+		}
+	}
+	num := func(tag byte, v float64) {
+		if v != 0 {
+			b = append(b, '|', tag)
+			b = strconv.AppendFloat(b, v, 'g', -1, 64)
+		}
+	}
+	field('k', m.EventKey)
+	field('t', m.Ticket)
+	field('u', m.MenuID)
+	num('a', m.Latitude)
+	num('o', m.Longitude)
+	num('p', m.Precision)
+	field('s', m.ScanCodeInfo.ScanType)
+	field('r', m.ScanCodeInfo.ScanResult)
+	for _, p := range m.SendPicsInfo.PicList {
+		field('i', p.PicMd5Sum)
+	}
+	if l := m.SendLocationInfo; l != (SendLocationInfo{}) {
+		num('x', l.LocationX)
+		num('y', l.LocationY)
+		num('z', float64(l.Scale))
+		field('l', l.Label)
+		field('n', l.Poiname)
+	}
+	field('S', m.Status)
+	if m.MsgType != MsgTypeEvent {
+		// A message without MsgId (WeChat always sends one): its content.
+		field('c', m.Content)
+		field('d', m.MediaID)
+	}
 	return string(b)
 }
 
+// A stored reply is a mode byte and the reply's plain XML. A reply stored
+// for an encrypted request only ever goes out sealed: a plaintext request
+// that matches its record (compatible mode accepts both) gets "success".
+const (
+	replyPlain  = 'P' // stored for a plaintext request; answers any request
+	replySealed = 'S' // stored for an encrypted request; answers encrypted ones only
+)
+
+// dedupeClockSkew is how long records outlive the timestamp window, for
+// replicas (and WeChat) whose clocks differ from this server's.
+const dedupeClockSkew = time.Minute
+
+// recordTTL is how long a message must be remembered: until its request's
+// timestamp ts can no longer pass the window check, plus the clock skew,
+// and never less than the reply TTL.
+func (h *Handler) recordTTL(ts int64, now time.Time) time.Duration {
+	ttl := h.dedupeTTL
+	if h.window > 0 {
+		if d := time.Unix(ts, 0).Add(h.window + dedupeClockSkew).Sub(now); d > ttl {
+			ttl = d
+		}
+	}
+	return ttl
+}
+
 // dispatch runs the message's function once across WeChat's retries and
-// writes the reply.
-func (h *Handler) dispatch(w http.ResponseWriter, r *http.Request, m *Message, encrypted bool, arrived time.Time) {
+// replays of the request, and writes the reply. ts is the request's
+// timestamp.
+func (h *Handler) dispatch(w http.ResponseWriter, r *http.Request, m *Message, encrypted bool, arrived time.Time, ts int64) {
 	t := h.timing
 	base := context.WithoutCancel(r.Context())
+	mode := byte(replyPlain)
+	if encrypted {
+		mode = replySealed
+	}
 	if h.store == nil {
 		ctx, cancel := withLazyDeadline(base, arrived.Add(t.AttemptTimeout-t.Margin))
 		defer cancel()
-		h.respond(r.Context(), w, h.run(ctx, m), encrypted)
+		h.respondStored(r, w, h.run(ctx, m, mode), encrypted)
 		return
 	}
 	key := dedupeKey(m)
-	rec, created, err := h.store.Claim(r.Context(), key, arrived, h.dedupeTTL)
+	ttl := h.recordTTL(ts, arrived)
+	rec, created, err := h.store.Claim(r.Context(), key, arrived, ttl)
 	if err != nil {
 		h.logger.LogAttrs(r.Context(), slog.LevelWarn, "offiaccount: dedupe store failed; handling without dedupe",
 			slog.String("op", "claim"), slog.String("error", err.Error()))
 		ctx, cancel := withLazyDeadline(base, arrived.Add(t.AttemptTimeout-t.Margin))
 		defer cancel()
-		h.respond(r.Context(), w, h.run(ctx, m), encrypted)
+		h.respondStored(r, w, h.run(ctx, m, mode), encrypted)
 		return
 	}
 	if created {
@@ -72,17 +147,18 @@ func (h *Handler) dispatch(w http.ResponseWriter, r *http.Request, m *Message, e
 		// any attempt until the last one gives up.
 		last := arrived.Add(time.Duration(t.Attempts)*t.AttemptTimeout - t.Margin)
 		ctx, cancel := withLazyDeadline(base, last)
-		body := h.run(ctx, m)
+		body := h.run(ctx, m, mode)
 		cancel()
-		if err := h.store.Complete(base, key, body, h.dedupeTTL); err != nil {
+		left := ttl - h.now().Sub(arrived)
+		if err := h.store.Complete(base, key, body, h.dedupeTTL, max(left, h.dedupeTTL)); err != nil {
 			h.logger.LogAttrs(r.Context(), slog.LevelWarn, "offiaccount: dedupe store failed",
 				slog.String("op", "complete"), slog.String("error", err.Error()))
 		}
-		h.respond(r.Context(), w, body, encrypted)
+		h.respondStored(r, w, body, encrypted)
 		return
 	}
 	if rec.Done {
-		h.respond(r.Context(), w, rec.Reply, encrypted)
+		h.respondStored(r, w, rec.Reply, encrypted)
 		return
 	}
 	// A retry while the first attempt's function still runs: wait for its
@@ -101,7 +177,7 @@ func (h *Handler) dispatch(w http.ResponseWriter, r *http.Request, m *Message, e
 	cancel()
 	switch {
 	case err == nil:
-		h.respond(r.Context(), w, reply, encrypted)
+		h.respondStored(r, w, reply, encrypted)
 	case r.Context().Err() != nil:
 		// WeChat hung up; nothing to answer.
 	case isLast || errors.Is(err, ErrDedupeRecordNotFound):
@@ -129,9 +205,25 @@ func (h *Handler) writeBody(w http.ResponseWriter, body []byte) {
 	w.Write(body)
 }
 
+// respondStored writes a stored reply (mode byte and plain XML, nil for
+// "success") in the mode of the request.
+func (h *Handler) respondStored(r *http.Request, w http.ResponseWriter, stored []byte, encrypted bool) {
+	if len(stored) == 0 {
+		h.writeBody(w, nil)
+		return
+	}
+	if stored[0] != replyPlain && !encrypted {
+		// Kept for an encrypted request (or of unknown origin): never unsealed.
+		h.logger.LogAttrs(r.Context(), slog.LevelDebug, "offiaccount: plaintext request for a message answered encrypted; answering success")
+		h.writeBody(w, nil)
+		return
+	}
+	h.respond(r.Context(), w, stored[1:], encrypted)
+}
+
 // run calls the message's function, recovering panics, and returns the
-// reply's plain XML (nil for "success").
-func (h *Handler) run(ctx context.Context, m *Message) (body []byte) {
+// reply as it is stored: mode, then plain XML (nil for "success").
+func (h *Handler) run(ctx context.Context, m *Message, mode byte) (body []byte) {
 	defer func() {
 		if p := recover(); p != nil {
 			h.logger.LogAttrs(ctx, slog.LevelError, "offiaccount: callback function panicked",
@@ -152,8 +244,11 @@ func (h *Handler) run(ctx context.Context, m *Message) (body []byte) {
 	}
 	bp := getBuf()
 	defer putBuf(bp)
-	plain := AppendReply((*bp)[:0], reply, m.FromUserName, m.ToUserName, h.now().Unix())
+	plain := AppendReply(append((*bp)[:0], mode), reply, m.FromUserName, m.ToUserName, h.now().Unix())
 	*bp = plain[:0]
+	if len(plain) == 1 {
+		return nil
+	}
 	return append([]byte(nil), plain...)
 }
 

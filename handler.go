@@ -26,9 +26,13 @@ import (
 // timestamps must be within five minutes (403), bodies are capped at 1 MiB
 // (413), malformed XML is rejected (400), a panic in a function is logged and
 // answered "success", and nothing secret is logged. WeChat's retries of one
-// message run the function once and all get its reply (see DedupeStore), and
-// a reply that is ready within WeChat's whole retry window (about 15 s)
-// still reaches the user.
+// message run the function once and all get its reply (see DedupeStore), a
+// captured request replayed while its timestamp is accepted never runs it
+// again, and a reply that is ready within WeChat's whole retry window (about
+// 15 s) still reaches the user. Rejections that point at a wrong Token, AppID
+// or EncodingAESKey are logged at Warn with a hint, once a minute per cause.
+//
+// Create a Handler with NewHandler; the zero value answers every request 500.
 //
 // Register functions before serving; registering while serving is safe but a
 // request sees either the old or the new set.
@@ -52,6 +56,7 @@ type Handler struct {
 	raw         routes                 // as registered, guarded by registerMu
 	compiled    atomic.Pointer[routes] // raw with middleware applied, read lock-free
 	middlewares []Middleware           // guarded by registerMu
+	misconfig   [numMisconfigs]misconfigLog
 }
 
 // HandlerFunc handles one message or event. It returns the passive reply, or
@@ -111,6 +116,9 @@ func NewHandler(token string, opts ...HandlerOption) (*Handler, error) {
 		maxEchoStr: 1024,
 	}
 	for _, opt := range opts {
+		if opt == nil {
+			return nil, errors.New("offiaccount: NewHandler: nil option")
+		}
 		if err := opt(h); err != nil {
 			return nil, err
 		}
@@ -119,7 +127,7 @@ func NewHandler(token string, opts ...HandlerOption) (*Handler, error) {
 		return nil, errors.New("offiaccount: NewHandler: WithSafeModeOnly needs WithEncodingAESKey or WithCrypter")
 	}
 	if !h.storeSet {
-		h.store = NewMemoryDedupeStore(0)
+		h.store = new(MemoryDedupeStore)
 	}
 	if min := time.Duration(h.timing.Attempts) * h.timing.AttemptTimeout * 2; h.dedupeTTL < min {
 		h.dedupeTTL = min
@@ -191,8 +199,14 @@ func WithDedupeStore(s DedupeStore) HandlerOption {
 	return func(h *Handler) error { h.store, h.storeSet = s, true; return nil }
 }
 
-// WithDedupeTTL sets how long a message is remembered (default 1 minute, and
-// never less than twice WeChat's retry window).
+// WithDedupeTTL sets how long a message's reply is kept for WeChat's retries
+// (default 1 minute, and never less than twice WeChat's retry window). The
+// message itself is remembered longer whatever the TTL, in a compact record
+// without the reply: until its request's timestamp can no longer pass the
+// timestamp window, plus a minute for clock skew, so that a captured request
+// replayed inside the window never runs the function again (it is answered
+// "success" once the reply is no longer kept). With the window off
+// (WithTimestampWindow(0)) the TTL is all there is.
 func WithDedupeTTL(d time.Duration) HandlerOption {
 	return func(h *Handler) error {
 		if d <= 0 {
@@ -226,7 +240,9 @@ func WithRetryTiming(t RetryTiming) HandlerOption {
 }
 
 // WithHandlerLogger sets where the Handler logs rejected requests (Debug),
-// store failures (Warn) and failing functions (Error). Default: nowhere.
+// rejections that point at a wrong Token, AppID or EncodingAESKey (Warn, with
+// a hint, at most once a minute per cause), store failures (Warn) and failing
+// functions (Error). Default: nowhere.
 // Logs never hold the token, keys, or message content.
 func WithHandlerLogger(l *slog.Logger) HandlerOption {
 	return func(h *Handler) error {
@@ -234,20 +250,6 @@ func WithHandlerLogger(l *slog.Logger) HandlerOption {
 			return errors.New("offiaccount: WithHandlerLogger: nil logger")
 		}
 		h.logger = l
-		return nil
-	}
-}
-
-// WithSourceIPFilter accepts callbacks only from addresses that allow approves, such as
-// WeChat's published callback IPs (see [Client.WatchCallbackIPs]); others get 403 before
-// anything else is read. It checks r.RemoteAddr: behind a reverse proxy, set RemoteAddr from
-// the proxy's trusted header first, or filter at the proxy.
-func WithSourceIPFilter(allow func(netip.Addr) bool) HandlerOption {
-	return func(h *Handler) error {
-		if allow == nil {
-			return errors.New("offiaccount: WithSourceIPFilter: nil filter")
-		}
-		h.allowIP = allow
 		return nil
 	}
 }
@@ -279,11 +281,16 @@ func (h *Handler) LogValue() slog.Value {
 		slog.String("token", "[REDACTED]"))
 }
 
-// ServeHTTP implements http.Handler.
+// ServeHTTP implements http.Handler. A Handler not made by NewHandler (the
+// zero value) answers every request 500 and logs nothing: it has no Token.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if h.token == "" {
+		http.Error(w, "offiaccount: Handler not created with NewHandler", http.StatusInternalServerError)
+		return
+	}
 	if h.allowIP != nil {
-		ap, err := netip.ParseAddrPort(r.RemoteAddr)
-		if err != nil || !h.allowIP(ap.Addr().Unmap()) {
+		addr, ok := remoteIP(r.RemoteAddr)
+		if !ok || !h.allowIP(addr) {
 			h.reject(r, w, http.StatusForbidden, "source address not allowed")
 			return
 		}
@@ -350,21 +357,27 @@ func parseCallbackQuery(raw string) (q callbackQuery, ok bool) {
 	return q, ok
 }
 
-// checkTimestamp reports whether ts is a unix time within the window.
-func (h *Handler) checkTimestamp(ts string, now time.Time) bool {
+// checkTimestamp reports whether ts is a unix time within the window, and
+// returns it.
+func (h *Handler) checkTimestamp(ts string, now time.Time) (int64, bool) {
 	if ts == "" {
-		return false
+		return 0, false
 	}
 	t, err := strconv.ParseInt(ts, 10, 64)
 	if err != nil {
-		return false
+		return 0, false
 	}
 	if h.window == 0 {
-		return true
+		return t, true
 	}
 	d := now.Unix() - t
 	w := int64(h.window / time.Second)
-	return -w <= d && d <= w
+	return t, -w <= d && d <= w
+}
+
+func (h *Handler) timestampOK(ts string) bool {
+	_, ok := h.checkTimestamp(ts, h.now())
+	return ok
 }
 
 // serveVerify answers the URL verification of the admin page.
@@ -377,9 +390,10 @@ func (h *Handler) serveVerify(w http.ResponseWriter, r *http.Request) {
 		h.reject(r, w, http.StatusBadRequest, "missing echostr")
 	case len(q.echostr) > h.maxEchoStr:
 		h.reject(r, w, http.StatusBadRequest, "echostr too long")
-	case !h.checkTimestamp(q.timestamp, h.now()):
+	case !h.timestampOK(q.timestamp):
 		h.reject(r, w, http.StatusForbidden, "timestamp missing or out of window")
 	case !CheckSignature(q.signature, h.token, q.timestamp, q.nonce):
+		h.misconfigured(r, misconfigSignature)
 		h.reject(r, w, http.StatusForbidden, "invalid signature")
 	default:
 		hdr := w.Header()
@@ -430,7 +444,8 @@ func (h *Handler) serveMessage(w http.ResponseWriter, r *http.Request) {
 		h.reject(r, w, http.StatusBadRequest, "malformed query")
 		return
 	}
-	if !h.checkTimestamp(q.timestamp, arrived) {
+	ts, ok := h.checkTimestamp(q.timestamp, arrived)
+	if !ok {
 		h.reject(r, w, http.StatusForbidden, "timestamp missing or out of window")
 		return
 	}
@@ -439,7 +454,7 @@ func (h *Handler) serveMessage(w http.ResponseWriter, r *http.Request) {
 	case "aes":
 		encrypted = true
 		if h.crypter == nil {
-			h.logger.LogAttrs(r.Context(), slog.LevelError, errNoCrypter.Error())
+			h.misconfigured(r, misconfigNoKey)
 			h.reject(r, w, http.StatusBadRequest, "encrypted request not configured")
 			return
 		}
@@ -453,6 +468,7 @@ func (h *Handler) serveMessage(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		if !CheckSignature(q.signature, h.token, q.timestamp, q.nonce) {
+			h.misconfigured(r, misconfigSignature)
 			h.reject(r, w, http.StatusForbidden, "invalid signature")
 			return
 		}
@@ -482,6 +498,7 @@ func (h *Handler) serveMessage(w http.ResponseWriter, r *http.Request) {
 	if encrypted {
 		plain, code, reason := h.open(q, body)
 		if code != 0 {
+			h.misconfiguredOpen(r, reason)
 			h.reject(r, w, code, reason)
 			return
 		}
@@ -493,7 +510,7 @@ func (h *Handler) serveMessage(w http.ResponseWriter, r *http.Request) {
 		h.reject(r, w, http.StatusBadRequest, "malformed message")
 		return
 	}
-	h.dispatch(w, r, m, encrypted, arrived)
+	h.dispatch(w, r, m, encrypted, arrived, ts)
 }
 
 // open checks and decrypts a safe-mode envelope. A non-zero code rejects it.

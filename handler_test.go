@@ -616,7 +616,7 @@ type failingDedupeStore struct{}
 func (failingDedupeStore) Claim(context.Context, string, time.Time, time.Duration) (DedupeRecord, bool, error) {
 	return DedupeRecord{}, false, errors.New("store down")
 }
-func (failingDedupeStore) Complete(context.Context, string, []byte, time.Duration) error {
+func (failingDedupeStore) Complete(context.Context, string, []byte, time.Duration, time.Duration) error {
 	return errors.New("store down")
 }
 func (failingDedupeStore) Wait(context.Context, string) ([]byte, error) {

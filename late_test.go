@@ -19,8 +19,9 @@ import (
 func TestSourceIPFilter(t *testing.T) {
 	t.Parallel()
 	allowed := netip.MustParseAddr("101.226.62.77")
+	allowed6 := netip.MustParseAddr("2001:db8::7")
 	var calls atomic.Int32
-	h := newTestHandler(t, WithSourceIPFilter(func(a netip.Addr) bool { return a == allowed }))
+	h := newTestHandler(t, WithSourceIPFilter(func(a netip.Addr) bool { return a == allowed || a == allowed6 }))
 	h.HandleText(func(ctx context.Context, m *Message) (Reply, error) {
 		calls.Add(1)
 		return echo(ctx, m)
@@ -34,13 +35,23 @@ func TestSourceIPFilter(t *testing.T) {
 		{"192.0.2.1:1234", http.StatusForbidden},
 		{"[2001:db8::1]:80", http.StatusForbidden},
 		{"not-an-address", http.StatusForbidden},
+		// A real-IP middleware leaves a bare address, without a port.
+		{"101.226.62.77", http.StatusOK},
+		{"::ffff:101.226.62.77", http.StatusOK},
+		{"2001:db8::7", http.StatusOK},
+		{"[2001:db8::7]", http.StatusOK},
+		{"[2001:db8::7]:443", http.StatusOK},
+		{"2001:db8::1", http.StatusForbidden},
+		{"192.0.2.1", http.StatusForbidden},
+		{"", http.StatusForbidden},
+		{"101.226.62.77:", http.StatusForbidden},
 	}
 	for i, tc := range cases {
 		r := newSender(nil).post(t, textMsg(int64(500+i), "hi"))
 		r.RemoteAddr = tc.remote
 		assert.Equal(t, tc.want, serve(h, r).Code, tc.remote)
 	}
-	assert.Equal(t, int32(2), calls.Load(), "the function runs only for allowed sources")
+	assert.Equal(t, int32(7), calls.Load(), "the function runs only for allowed sources")
 
 	// Verification is filtered too.
 	r := httptest.NewRequest(http.MethodGet, "/wechat?echostr=x", nil)

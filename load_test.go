@@ -58,7 +58,8 @@ func TestLoad(t *testing.T) {
 	leaks := &leakWriter{}
 	var warnings atomic.Int64
 	logger := slog.New(countingHandler{slog.NewTextHandler(leaks, &slog.HandlerOptions{Level: slog.LevelDebug}), &warnings})
-	store := offiaccount.NewMemoryDedupeStore(storeSize)
+	store, err := offiaccount.NewMemoryDedupeStore(offiaccount.WithMemoryDedupeStoreMaxEntries(storeSize))
+	require.NoError(t, err)
 	h, err := offiaccount.NewHandler(hardToken,
 		offiaccount.WithEncodingAESKey(hardAppID, hardAESKey),
 		offiaccount.WithDedupeStore(store),

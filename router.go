@@ -169,7 +169,11 @@ func (h *Handler) compile() {
 // without deduplication or timing. Use it to test routes. Panics are not
 // recovered here. A message no route takes gets (nil, nil).
 func (h *Handler) Dispatch(ctx context.Context, m *Message) (Reply, error) {
-	fn := h.compiled.Load().find(m)
+	rt := h.compiled.Load()
+	if rt == nil {
+		return nil, nil // a zero Handler with no routes
+	}
+	fn := rt.find(m)
 	if fn == nil {
 		return nil, nil
 	}

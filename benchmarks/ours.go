@@ -19,9 +19,13 @@ const oursDedupeEntries = Variants / 2
 // a user would (dedupe, timestamp window, body cap all on), answering a text message with
 // its own content.
 func NewOurs() (http.Handler, error) {
+	store, err := offiaccount.NewMemoryDedupeStore(offiaccount.WithMemoryDedupeStoreMaxEntries(oursDedupeEntries))
+	if err != nil {
+		return nil, err
+	}
 	h, err := offiaccount.NewHandler(Token,
 		offiaccount.WithEncodingAESKey(AppID, EncodingAESKey),
-		offiaccount.WithDedupeStore(offiaccount.NewMemoryDedupeStore(oursDedupeEntries)),
+		offiaccount.WithDedupeStore(store),
 	)
 	if err != nil {
 		return nil, err

@@ -85,7 +85,11 @@ func NewMessageServer(p *Platform, setup SetupFunc, opts ...MessageServerOption)
 		}
 	}
 	// One store for all accounts: a Handler rebuilt after eviction still knows the retries.
-	s.opts = append([]offiaccount.HandlerOption{offiaccount.WithDedupeStore(offiaccount.NewMemoryDedupeStore(0))}, s.opts...)
+	store, err := offiaccount.NewMemoryDedupeStore()
+	if err != nil {
+		return nil, err
+	}
+	s.opts = append([]offiaccount.HandlerOption{offiaccount.WithDedupeStore(store)}, s.opts...)
 	if _, err := s.bareHandler(); err != nil { // a bad Token or option fails here, not per message
 		return nil, err
 	}

@@ -32,13 +32,20 @@ const (
 // attempt's reply, waiting for it while the first replica is still working. Create it with
 // [NewDedupeStore]; it is safe for concurrent use.
 //
-// A record is one Redis string with the TTL the Handler asks for (at least twice WeChat's
-// retry window): Claim creates it with SET NX PX in a script that returns the existing record
-// otherwise, Complete replaces it with the reply, and Wait polls it.
+// A record is one Redis string with the TTL the Handler asks for (as long as a replay of the
+// request can pass the timestamp check): Claim creates it with SET NX PX in a script that
+// returns the existing record otherwise, Complete replaces it with the reply, and Wait polls
+// it. Once the reply's own TTL has passed (the Handler's WithDedupeTTL), a timer in the
+// process that completed the record rewrites it without the reply, keeping its expiry, so
+// Redis holds replies only while retries can ask for them (if that process exits first, the
+// reply stays until the record expires).
 //
 // When Redis fails, the store logs it once and keeps records in an
 // [offiaccount.MemoryDedupeStore] until Redis answers again (it retries after a second), so
 // retries that reach the same replica are still deduped and nothing blocks on a dead Redis.
+// After Redis is back, the store looks in that memory first for as long as its records
+// live, so a retry or replay of a message handled during the outage does not run the
+// function again on this replica (another replica, which never saw it, would).
 type DedupeStore struct {
 	rdb   redis.UniversalClient
 	cfg   config
@@ -46,6 +53,8 @@ type DedupeStore struct {
 
 	downUntil atomic.Int64 // Unix nanoseconds before which Redis is not tried
 	degraded  atomic.Bool  // Redis failed and has not answered since
+
+	localUntil atomic.Int64 // Unix ns until which local may hold records
 
 	mu         sync.Mutex
 	localClaim map[string]struct{} // keys created in local while Redis was down, until Complete
@@ -59,7 +68,7 @@ func NewDedupeStore(rdb redis.UniversalClient, opts ...Option) *DedupeStore {
 	return &DedupeStore{
 		rdb:        rdb,
 		cfg:        newConfig(opts),
-		local:      offiaccount.NewMemoryDedupeStore(0),
+		local:      new(offiaccount.MemoryDedupeStore),
 		localClaim: make(map[string]struct{}),
 	}
 }
@@ -85,8 +94,35 @@ end
 redis.call('SET', KEYS[1], 'd' .. fs .. ':' .. ARGV[1], 'PX', ARGV[3])
 return 1`)
 
-// Claim implements [offiaccount.DedupeStore].
+// compactScript drops the reply of KEYS[1], keeping the record and its expiry.
+var compactScript = redis.NewScript(`
+local p = redis.call('GET', KEYS[1])
+if p and string.sub(p, 1, 1) == 'd' then
+	local i = string.find(p, ':', 1, true)
+	local t = redis.call('PTTL', KEYS[1])
+	if i and i < #p and t > 0 then redis.call('SET', KEYS[1], string.sub(p, 1, i), 'PX', t) end
+end
+return 1`)
+
+// usedLocal notes that local holds records for up to ttl from now.
+func (s *DedupeStore) usedLocal(ttl time.Duration) {
+	until := time.Now().Add(ttl).UnixNano()
+	for {
+		cur := s.localUntil.Load()
+		if cur >= until || s.localUntil.CompareAndSwap(cur, until) {
+			return
+		}
+	}
+}
+
+// Claim implements [offiaccount.DedupeStore]. Records kept in process memory during an
+// outage are consulted first, so Redis's "absent" never reruns a message handled then.
 func (s *DedupeStore) Claim(ctx context.Context, key string, now time.Time, ttl time.Duration) (offiaccount.DedupeRecord, bool, error) {
+	if until := s.localUntil.Load(); until != 0 && time.Now().UnixNano() < until {
+		if rec, ok := s.local.Lookup(key); ok {
+			return rec, false, nil
+		}
+	}
 	if s.redisUsable() {
 		rec, created, err := s.claimRedis(ctx, key, now, ttl)
 		if err == nil || ctx.Err() != nil || errors.Is(err, errMalformedRecord) {
@@ -95,6 +131,7 @@ func (s *DedupeStore) Claim(ctx context.Context, key string, now time.Time, ttl 
 		}
 		s.down(ctx, "claim", err)
 	}
+	s.usedLocal(ttl)
 	rec, created, err := s.local.Claim(ctx, key, now, ttl)
 	if created {
 		s.mu.Lock()
@@ -130,19 +167,24 @@ var errMalformedRecord = errors.New("redisstore: dedupe record is not <state><fi
 
 // Complete implements [offiaccount.DedupeStore]. It applies the store's own timeout, since
 // the Handler's context outlives the request.
-func (s *DedupeStore) Complete(ctx context.Context, key string, reply []byte, ttl time.Duration) error {
+func (s *DedupeStore) Complete(ctx context.Context, key string, reply []byte, replyTTL, ttl time.Duration) error {
 	s.mu.Lock()
 	_, wasLocal := s.localClaim[key]
 	delete(s.localClaim, key)
 	s.mu.Unlock()
 	if wasLocal {
-		// Waiters in this process may be blocked on the local record.
-		_ = s.local.Complete(ctx, key, reply, ttl)
+		// Waiters in this process may be blocked on the local record, and a retry after
+		// Redis is back must find it.
+		s.usedLocal(ttl)
+		_ = s.local.Complete(ctx, key, reply, replyTTL, ttl)
 	}
 	if s.redisUsable() {
 		err := s.completeRedis(ctx, key, reply, ttl)
 		if err == nil || ctx.Err() != nil {
 			s.up(ctx, err)
+			if err == nil && len(reply) > 0 && replyTTL < ttl {
+				time.AfterFunc(replyTTL, func() { s.compact(key) })
+			}
 			return err
 		}
 		s.down(ctx, "complete", err)
@@ -150,7 +192,16 @@ func (s *DedupeStore) Complete(ctx context.Context, key string, reply []byte, tt
 	if wasLocal {
 		return nil
 	}
-	return s.local.Complete(ctx, key, reply, ttl)
+	s.usedLocal(ttl)
+	return s.local.Complete(ctx, key, reply, replyTTL, ttl)
+}
+
+// compact drops key's reply from Redis once retries can no longer ask for it. A failure
+// only costs memory until the record expires.
+func (s *DedupeStore) compact(key string) {
+	ctx, cancel := s.cfg.bound(context.Background())
+	defer cancel()
+	_ = compactScript.Run(ctx, s.rdb, []string{s.redisKey(key)}).Err()
 }
 
 func (s *DedupeStore) completeRedis(ctx context.Context, key string, reply []byte, ttl time.Duration) error {

@@ -35,7 +35,7 @@ func TestDedupeStoreContract(t *testing.T) {
 			return NewDedupeStore(newClient(t, s), WithPrefix(prefix)), NewDedupeStore(newClient(t, s), WithPrefix(prefix))
 		},
 		"memory": func(*testing.T) (a, b offiaccount.DedupeStore) {
-			m := offiaccount.NewMemoryDedupeStore(0)
+			m := new(offiaccount.MemoryDedupeStore)
 			return m, m
 		},
 	}
@@ -121,7 +121,7 @@ func testCompleteThenClaimAndWait(t *testing.T, a, b offiaccount.DedupeStore) {
 	_, _, err := a.Claim(ctx, "gh_x|m|2", first, time.Minute)
 	require.NoError(t, err)
 	reply := []byte("<xml><Content><![CDATA[hi]]></Content></xml>")
-	require.NoError(t, a.Complete(ctx, "gh_x|m|2", reply, time.Minute))
+	require.NoError(t, a.Complete(ctx, "gh_x|m|2", reply, time.Minute, time.Minute))
 
 	rec, created, err := b.Claim(ctx, "gh_x|m|2", time.Now(), time.Minute)
 	require.NoError(t, err)
@@ -137,7 +137,7 @@ func testCompleteThenClaimAndWait(t *testing.T, a, b offiaccount.DedupeStore) {
 	// An empty reply ("success") is a completed record too.
 	_, _, err = a.Claim(ctx, "gh_x|m|3", first, time.Minute)
 	require.NoError(t, err)
-	require.NoError(t, a.Complete(ctx, "gh_x|m|3", nil, time.Minute))
+	require.NoError(t, a.Complete(ctx, "gh_x|m|3", nil, time.Minute, time.Minute))
 	rec, _, err = b.Claim(ctx, "gh_x|m|3", time.Now(), time.Minute)
 	require.NoError(t, err)
 	assert.True(t, rec.Done)
@@ -166,7 +166,7 @@ func testWaitWakesOnComplete(t *testing.T, a, b offiaccount.DedupeStore) {
 	}
 	time.Sleep(150 * time.Millisecond) // the waiters are blocked by now
 	completed := time.Now()
-	require.NoError(t, a.Complete(context.Background(), "gh_x|m|4", []byte("REPLY"), time.Minute))
+	require.NoError(t, a.Complete(context.Background(), "gh_x|m|4", []byte("REPLY"), time.Minute, time.Minute))
 	for range 3 {
 		r := <-done
 		require.NoError(t, r.err)
@@ -202,7 +202,7 @@ func testDedupeExpiry(t *testing.T, a, b offiaccount.DedupeStore) {
 	require.NoError(t, err)
 	assert.True(t, created, "a record outlived its TTL")
 
-	require.NoError(t, a.Complete(ctx, "gh_x|m|6", []byte("R"), 150*time.Millisecond))
+	require.NoError(t, a.Complete(ctx, "gh_x|m|6", []byte("R"), 150*time.Millisecond, 150*time.Millisecond))
 	time.Sleep(300 * time.Millisecond)
 	_, err = b.Wait(ctx, "gh_x|m|6")
 	assert.ErrorIs(t, err, offiaccount.ErrDedupeRecordNotFound, "a completed record outlived its TTL")
@@ -210,7 +210,7 @@ func testDedupeExpiry(t *testing.T, a, b offiaccount.DedupeStore) {
 
 func testCompleteWithoutClaim(t *testing.T, a, b offiaccount.DedupeStore) {
 	ctx := context.Background()
-	require.NoError(t, a.Complete(ctx, "gh_x|m|7", []byte("LATE"), time.Minute))
+	require.NoError(t, a.Complete(ctx, "gh_x|m|7", []byte("LATE"), time.Minute, time.Minute))
 	rec, created, err := b.Claim(ctx, "gh_x|m|7", time.Now(), time.Minute)
 	require.NoError(t, err)
 	assert.False(t, created)
@@ -223,7 +223,7 @@ func testBinaryReply(t *testing.T, a, b offiaccount.DedupeStore) {
 	reply := []byte("a:b\x00c\xff\xfe:\r\n<xml>微信</xml>")
 	_, _, err := a.Claim(ctx, "gh_x|m|8", time.Now(), time.Minute)
 	require.NoError(t, err)
-	require.NoError(t, a.Complete(ctx, "gh_x|m|8", reply, time.Minute))
+	require.NoError(t, a.Complete(ctx, "gh_x|m|8", reply, time.Minute, time.Minute))
 	got, err := b.Wait(ctx, "gh_x|m|8")
 	require.NoError(t, err)
 	assert.Equal(t, reply, got)
@@ -233,7 +233,7 @@ func testDedupeKeysIndependent(t *testing.T, a, b offiaccount.DedupeStore) {
 	ctx := context.Background()
 	_, _, err := a.Claim(ctx, "gh_x|m|9", time.Now(), time.Minute)
 	require.NoError(t, err)
-	require.NoError(t, a.Complete(ctx, "gh_x|m|9", []byte("NINE"), time.Minute))
+	require.NoError(t, a.Complete(ctx, "gh_x|m|9", []byte("NINE"), time.Minute, time.Minute))
 	_, created, err := b.Claim(ctx, "gh_y|m|9", time.Now(), time.Minute)
 	require.NoError(t, err)
 	assert.True(t, created, "another account's message with the same MsgId is another record")
@@ -254,12 +254,20 @@ func TestDedupeRecordLayout(t *testing.T) {
 	ttl := rdb.PTTL(ctx, prefix+"dedupe:gh_x|m|1").Val()
 	assert.True(t, ttl > 29*time.Second && ttl <= 30*time.Second, "TTL %v, want the Handler's 30s", ttl)
 
-	require.NoError(t, st.Complete(ctx, "gh_x|m|1", []byte("<xml/>"), 45*time.Second))
+	require.NoError(t, st.Complete(ctx, "gh_x|m|1", []byte("<xml/>"), 200*time.Millisecond, 45*time.Second))
 	raw, err = rdb.Get(ctx, prefix+"dedupe:gh_x|m|1").Result()
 	require.NoError(t, err)
 	assert.Equal(t, "d1700000000123456789:<xml/>", raw)
 	ttl = rdb.PTTL(ctx, prefix+"dedupe:gh_x|m|1").Val()
 	assert.True(t, ttl > 44*time.Second && ttl <= 45*time.Second, "TTL %v, want the Handler's 45s", ttl)
+
+	// Once the reply's TTL has passed, the record stays without it, expiry unchanged.
+	require.Eventually(t, func() bool {
+		raw, err = rdb.Get(ctx, prefix+"dedupe:gh_x|m|1").Result()
+		return err == nil && raw == "d1700000000123456789:"
+	}, 3*time.Second, 20*time.Millisecond, "the reply was not dropped: %q", raw)
+	ttl = rdb.PTTL(ctx, prefix+"dedupe:gh_x|m|1").Val()
+	assert.True(t, ttl > 43*time.Second && ttl <= 45*time.Second, "TTL %v after compaction", ttl)
 
 	// Something this package did not write is an error, not a panic or a false record.
 	require.NoError(t, rdb.Set(ctx, prefix+"dedupe:gh_x|m|2", "garbage", time.Minute).Err())
@@ -459,4 +467,39 @@ func TestDedupeStoreContextEnds(t *testing.T) {
 	_, _, err := st.Claim(ctx, "gh_x|m|1", time.Now(), time.Minute)
 	require.True(t, errors.Is(err, context.Canceled), "Claim with an ended context: %v", err)
 	assert.True(t, st.redisUsable(), "a caller's cancellation is not a Redis outage")
+}
+
+// TestDedupeOutageRecordsSurviveRecovery: a message handled while Redis was down is not run
+// again when WeChat's retry (or a replay) arrives after Redis is back: the store looks in the
+// memory it used during the outage before it trusts Redis's "absent".
+func TestDedupeOutageRecordsSurviveRecovery(t *testing.T) {
+	t.Parallel()
+	s := ownRedis(t)
+	prefix := testPrefix(t)
+	rdb := newClient(t, s)
+	var calls atomic.Int64
+	store := NewDedupeStore(rdb, WithPrefix(prefix), WithTimeout(time.Second), WithLogger(slog.New(&logRecorder{})))
+	a := newReplica(t, store, &calls, 10*time.Millisecond)
+
+	s.kill()
+	created := time.Now().Unix()
+	code, first := post(t, a, 3001, created)
+	require.Equal(t, http.StatusOK, code)
+	require.Contains(t, first, "run 1 of message 3001")
+
+	require.NoError(t, s.start(), "restarting redis-server on the same port")
+	time.Sleep(retryRedisAfter + 100*time.Millisecond)
+
+	code, again := post(t, a, 3001, created)
+	assert.Equal(t, http.StatusOK, code)
+	assert.Equal(t, first, again, "the retry after recovery gets the reply of the outage's run")
+	assert.Equal(t, int64(1), calls.Load(), "the function ran again after Redis came back")
+
+	// Redis is in use again for new messages.
+	code, body := post(t, a, 3002, time.Now().Unix())
+	require.Equal(t, http.StatusOK, code)
+	assert.Contains(t, body, "message 3002")
+	n, err := rdb.Exists(context.Background(), prefix+"dedupe:gh_redisstore|m|oUser|3002").Result()
+	require.NoError(t, err)
+	assert.Equal(t, int64(1), n, "a message after recovery is recorded in Redis")
 }
