@@ -348,3 +348,24 @@ func TestAppSecretValidation(t *testing.T) {
 		assert.NotContains(t, err.Error(), testSecret[:8])
 	}
 }
+
+func TestNewHandlerTokenErrorsSayWhatToFix(t *testing.T) {
+	tests := []struct{ token, want string }{
+		{"mytoken ", "has a trailing space"},
+		{"\tmytoken", "has a leading tab"},
+		{"my token", "space at character 3"},
+		{"ab", "3 to 32 letters or digits"},
+		{"token-with-dash", "3 to 32 letters or digits"},
+	}
+	for _, tc := range tests {
+		_, err := NewHandler(tc.token)
+		require.Error(t, err, "%q", tc.token)
+		assert.ErrorIs(t, err, ErrInvalidToken, "%q", tc.token)
+		assert.Contains(t, err.Error(), tc.want, "%q", tc.token)
+		if len(strings.TrimSpace(tc.token)) > 3 {
+			assert.NotContains(t, err.Error(), strings.TrimSpace(tc.token), "the error never quotes the Token")
+		}
+	}
+	_, err := NewHandler("mytoken")
+	require.NoError(t, err)
+}

@@ -86,6 +86,9 @@ var (
 	// ErrInvalidAppSecret: an AppSecret with surrounding whitespace or control characters,
 	// rejected by New. The error never contains the secret.
 	ErrInvalidAppSecret = errors.New("offiaccount: invalid AppSecret")
+	// ErrInvalidToken: a callback Token that is not 3 to 32 letters or digits, or has
+	// surrounding whitespace, rejected by NewHandler. The error never contains the Token.
+	ErrInvalidToken = errors.New("offiaccount: invalid Token")
 
 	// Sentinels of publishing (发布能力), matched by *PublishError (PublishJob.Err).
 

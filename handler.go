@@ -100,10 +100,13 @@ var defaultRetryTiming = RetryTiming{Attempts: 3, AttemptTimeout: 5 * time.Secon
 // (the Token of 服务器配置: 3 to 32 letters or digits). Safe mode needs
 // WithEncodingAESKey or WithCrypter.
 func NewHandler(token string, opts ...HandlerOption) (*Handler, error) {
+	if err := checkSecretValue(ErrInvalidToken, "NewHandler", "the Token", token); err != nil {
+		return nil, err
+	}
 	if len(token) < 3 || len(token) > 32 || strings.IndexFunc(token, func(r rune) bool {
 		return !('0' <= r && r <= '9' || 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z')
 	}) >= 0 {
-		return nil, errors.New("offiaccount: NewHandler: the Token must be 3 to 32 letters or digits")
+		return nil, configErrorf(ErrInvalidToken, "offiaccount: NewHandler: the Token must be 3 to 32 letters or digits (服务器配置 > 令牌)")
 	}
 	h := &Handler{
 		token:      token,
