@@ -231,5 +231,6 @@ if [ "${CHECK:-1}" != 0 ]; then
 		(cd "$m" && GOWORK=off go build ./... && GOWORK=off go vet ./...)
 		if [ "${TEST:-0}" = 1 ]; then (cd "$m" && GOWORK=off go test -count=1 ./...); fi
 	done
+	if [ -d scripts/readme-check ]; then GOWORK=off go run ./scripts/readme-check; fi
 	echo "all modules build and vet in $(($(date +%s) - start)) s"
 fi
