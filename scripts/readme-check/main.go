@@ -190,7 +190,8 @@ func run(file, root string, verbose bool, stderr io.Writer) error {
 				fmt.Fprintf(stderr, "--- %s (README line %d)\n%s\n", name, offsets[name].line, gen)
 			}
 		}
-		return fmt.Errorf("%d problem(s) in the go blocks of %s", len(failures), file)
+		return fmt.Errorf("%d problem(s) in the go blocks of %s; a block's missing names go in a "+
+			"<!-- go-check: … --> comment right before it (README, Contributing)", len(failures), file)
 	}
 	fmt.Printf("readme-check: %d go blocks of %s build and vet (%d skipped)\n", checked, file, skipped)
 	return nil
