@@ -218,6 +218,8 @@ while IFS= read -r f; do
 done < <(find . \( -name '*.md' -not -name CHANGELOG.md -o -name '*.go' \) -not -path './.git/*' | sort)
 
 gofmt -l . | while read -r f; do gofmt -w "$f"; done
+# Longer names shift the comments aligned in README's Go blocks: gofmt them too.
+if [ -d scripts/readme-check ]; then GOWORK=off go run ./scripts/readme-check -fmt; fi
 echo "renamed $renamed identifiers, $skipped already renamed, in $(($(date +%s) - start)) s"
 
 # Option functions whose name does not say the type they configure (added by later work).

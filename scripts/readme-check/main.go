@@ -3,6 +3,7 @@
 //
 //	go run ./scripts/readme-check            # README.md
 //	go run ./scripts/readme-check -v -root . FILE.md
+//	go run ./scripts/readme-check -fmt       # gofmt the blocks in place
 //
 // Each block becomes a package main of its own, in a scratch module that uses this checkout
 // of offiaccount and redisstore. A block that parses as declarations (types, funcs) is kept
@@ -31,6 +32,7 @@ import (
 	"flag"
 	"fmt"
 	"go/ast"
+	"go/format"
 	"go/parser"
 	"go/token"
 	"io"
@@ -100,6 +102,7 @@ var checkComment = regexp.MustCompile(`(?s)<!--\s*go-check(\s+main|\s+skip:?(.*?
 func main() {
 	verbose := flag.Bool("v", false, "print the generated sources of failing blocks")
 	root := flag.String("root", "", "the repository root (default: the Markdown file's directory)")
+	fix := flag.Bool("fmt", false, "gofmt the go blocks in place (after a rename, say) instead of checking them")
 	flag.Parse()
 	file := "README.md"
 	if flag.NArg() > 0 {
@@ -107,6 +110,13 @@ func main() {
 	}
 	if *root == "" {
 		*root = filepath.Dir(file)
+	}
+	if *fix {
+		if err := formatBlocks(file); err != nil {
+			fmt.Fprintln(os.Stderr, "readme-check:", err)
+			os.Exit(1)
+		}
+		return
 	}
 	if err := run(file, *root, *verbose, os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, "readme-check:", err)
@@ -497,4 +507,35 @@ func mapErrors(out, file string, blocks map[string]block, first map[string]int) 
 		}
 	}
 	return res
+}
+
+// formatBlocks rewrites each go block of the file as gofmt would format it. Blocks that do not
+// parse are left alone.
+func formatBlocks(file string) error {
+	src, err := os.ReadFile(file)
+	if err != nil {
+		return err
+	}
+	blocks, err := extract(string(src))
+	if err != nil {
+		return fmt.Errorf("%s:%w", file, err)
+	}
+	lines := strings.Split(string(src), "\n")
+	changed := 0
+	for i := len(blocks) - 1; i >= 0; i-- { // from the end, so earlier line numbers hold
+		b := blocks[i]
+		out, err := format.Source([]byte(b.code))
+		if err != nil || string(out) == b.code {
+			continue
+		}
+		n := strings.Count(b.code, "\n") + 1
+		repl := strings.Split(strings.TrimRight(string(out), "\n"), "\n")
+		lines = append(lines[:b.line], append(repl, lines[b.line+n:]...)...)
+		changed++
+	}
+	if changed == 0 {
+		return nil
+	}
+	fmt.Printf("readme-check: formatted %d go block(s) of %s\n", changed, file)
+	return os.WriteFile(file, []byte(strings.Join(lines, "\n")), 0o644)
 }
