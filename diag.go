@@ -40,26 +40,21 @@ type ipListAnswer struct {
 }
 
 // CallbackIPs returns the addresses (and CIDR ranges) that WeChat's callback requests come
-// from (getcallbackip). The list changes over time; refresh it periodically, for instance
-// once a day, and build an [IPSet] from it to check the source of callbacks.
+// from (getcallbackip), as an [IPSet] ready to check the source of callbacks; its Strings
+// method lists the entries as WeChat sent them. The list changes over time:
+// [Client.WatchCallbackIPs] refreshes it for you.
 //
 // https://developers.weixin.qq.com/doc/offiaccount/Basic_Information/Get_the_WeChat_server_IP_address.html
-func (c *Client) CallbackIPs(ctx context.Context) ([]string, error) {
-	var out ipListAnswer
-	if err := c.getJSON(ctx, "/cgi-bin/getcallbackip", nil, &out); err != nil {
-		return nil, err
-	}
-	return out.IPList, nil
+func (c *Client) CallbackIPs(ctx context.Context) (*IPSet, error) {
+	return c.ipList(ctx, "/cgi-bin/getcallbackip")
 }
 
-// CallbackIPSet fetches the callback IP list and parses it into an IPSet, ready to check the
-// source address of callback requests.
-func (c *Client) CallbackIPSet(ctx context.Context) (*IPSet, error) {
-	list, err := c.CallbackIPs(ctx)
-	if err != nil {
+func (c *Client) ipList(ctx context.Context, path string) (*IPSet, error) {
+	var out ipListAnswer
+	if err := c.getJSON(ctx, path, nil, &out); err != nil {
 		return nil, err
 	}
-	return NewIPSet(list)
+	return NewIPSet(out.IPList)
 }
 
 // WatchCallbackIPs fetches WeChat's callback IP list now, then again every interval until
@@ -70,7 +65,7 @@ func (c *Client) WatchCallbackIPs(ctx context.Context, interval time.Duration) (
 	if interval <= 0 {
 		return nil, fmt.Errorf("%w: WatchCallbackIPs: interval must be positive", ErrInvalidRequest)
 	}
-	first, err := c.CallbackIPSet(ctx)
+	first, err := c.CallbackIPs(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -85,7 +80,7 @@ func (c *Client) WatchCallbackIPs(ctx context.Context, interval time.Duration) (
 				return
 			case <-t.C:
 			}
-			set, err := c.CallbackIPSet(ctx)
+			set, err := c.CallbackIPs(ctx)
 			if err != nil {
 				if ctx.Err() == nil {
 					c.logger.LogAttrs(ctx, slog.LevelWarn, "offiaccount: refreshing callback IPs failed; keeping the previous list",
@@ -99,16 +94,12 @@ func (c *Client) WatchCallbackIPs(ctx context.Context, interval time.Duration) (
 	return func(addr netip.Addr) bool { return cur.Load().Contains(addr) }, nil
 }
 
-// APIDomainIPs returns the addresses behind api.weixin.qq.com (get_api_domain_ip), for
-// egress firewall rules. The list changes over time.
+// APIDomainIPs returns the addresses behind api.weixin.qq.com (get_api_domain_ip) as an
+// [IPSet]; its Strings method lists them for egress firewall rules. The list changes over time.
 //
 // https://developers.weixin.qq.com/doc/offiaccount/Basic_Information/Get_the_WeChat_server_IP_address.html
-func (c *Client) APIDomainIPs(ctx context.Context) ([]string, error) {
-	var out ipListAnswer
-	if err := c.getJSON(ctx, "/cgi-bin/get_api_domain_ip", nil, &out); err != nil {
-		return nil, err
-	}
-	return out.IPList, nil
+func (c *Client) APIDomainIPs(ctx context.Context) (*IPSet, error) {
+	return c.ipList(ctx, "/cgi-bin/get_api_domain_ip")
 }
 
 // IPSet is an immutable set of IP addresses and CIDR ranges, such as WeChat's callback IP
@@ -116,13 +107,14 @@ func (c *Client) APIDomainIPs(ctx context.Context) ([]string, error) {
 // safe for concurrent use.
 type IPSet struct {
 	prefixes []netip.Prefix
+	entries  []string // as given, trimmed, for Strings
 }
 
 // NewIPSet parses entries like "101.226.103.0/25", "106.55.206.146" or "2001:db8::1" into a
 // set. IPv4-mapped IPv6 addresses are matched as IPv4. Empty entries are skipped; anything else
 // that is neither an address nor a prefix is an error wrapping ErrBadResponse.
 func NewIPSet(entries []string) (*IPSet, error) {
-	s := &IPSet{prefixes: make([]netip.Prefix, 0, len(entries))}
+	s := &IPSet{prefixes: make([]netip.Prefix, 0, len(entries)), entries: make([]string, 0, len(entries))}
 	for _, e := range entries {
 		e = strings.TrimSpace(e)
 		if e == "" {
@@ -151,6 +143,7 @@ func NewIPSet(entries []string) (*IPSet, error) {
 			p = netip.PrefixFrom(a, a.BitLen())
 		}
 		s.prefixes = append(s.prefixes, p)
+		s.entries = append(s.entries, e)
 	}
 	return s, nil
 }
@@ -167,6 +160,16 @@ func (s *IPSet) Contains(addr netip.Addr) bool {
 		}
 	}
 	return false
+}
+
+// Strings returns the set's entries as they were given (surrounding spaces trimmed, empty
+// entries skipped), in their order: a copy, so the caller may keep or change it. A nil set
+// has none.
+func (s *IPSet) Strings() []string {
+	if s == nil {
+		return nil
+	}
+	return append([]string(nil), s.entries...)
 }
 
 // Len returns how many addresses and ranges the set holds.
@@ -204,13 +207,13 @@ type RateLimit struct {
 // refused locally (WeChat would answer 76022).
 //
 // https://developers.weixin.qq.com/doc/service/api/apimanage/api_getapiquota.html
-func (c *Client) APIQuota(ctx context.Context, cgiPath string) (Quota, error) {
+func (c *Client) APIQuota(ctx context.Context, cgiPath string) (*Quota, error) {
 	const path = "/cgi-bin/openapi/quota/get"
 	if !strings.HasPrefix(cgiPath, "/") || strings.ContainsAny(cgiPath, "?# ") {
-		return Quota{}, invalidf(path, "cgi_path %q is not an API path like /cgi-bin/message/custom/send", cgiPath)
+		return nil, invalidf(path, "cgi_path %q is not an API path like /cgi-bin/message/custom/send", cgiPath)
 	}
 	if strings.Contains(cgiPath, "/sns/") {
-		return Quota{}, invalidf(path, "cgi_path %q: WeChat keeps no quota for /sns/ paths (76022)", cgiPath)
+		return nil, invalidf(path, "cgi_path %q: WeChat keeps no quota for /sns/ paths (76022)", cgiPath)
 	}
 	in := struct {
 		CGIPath string `json:"cgi_path"`
@@ -221,11 +224,11 @@ func (c *Client) APIQuota(ctx context.Context, cgiPath string) (Quota, error) {
 		ComponentRateLimit *RateLimit `json:"component_rate_limit"`
 	}
 	if err := c.postJSON(ctx, path, nil, &in, &out); err != nil {
-		return Quota{}, err
+		return nil, err
 	}
 	q := out.Quota
 	q.RateLimit, q.ComponentRateLimit = out.RateLimit, out.ComponentRateLimit
-	return q, nil
+	return &q, nil
 }
 
 // ClearQuota resets the call counts of all the account's APIs to zero (clear_quota), after

@@ -25,22 +25,23 @@ func TestCallbackAndDomainIPs(t *testing.T) {
 
 	cb, err := c.CallbackIPs(ctx)
 	require.NoError(t, err)
-	assert.Equal(t, []string{"101.226.62.77", "101.226.103.0/25"}, cb)
+	assert.Equal(t, []string{"101.226.62.77", "101.226.103.0/25"}, cb.Strings())
+	assert.True(t, cb.Contains(netip.MustParseAddr("101.226.103.1")))
 	api, err := c.APIDomainIPs(ctx)
 	require.NoError(t, err)
-	assert.Equal(t, []string{"101.89.47.18", "101.91.34.103"}, api)
+	assert.Equal(t, []string{"101.89.47.18", "101.91.34.103"}, api.Strings())
 }
 
-func TestCallbackIPSet(t *testing.T) {
+func TestCallbackIPsBadEntry(t *testing.T) {
 	t.Parallel()
 	c, mt := newMockClient(t)
 	mt.RegisterResponder(http.MethodGet, testAPI+"/cgi-bin/getcallbackip",
 		httpmock.NewStringResponder(200, `{"ip_list":["101.226.103.0/25"]}`).
 			Then(httpmock.NewStringResponder(200, `{"ip_list":["not an ip"]}`)))
-	set, err := c.CallbackIPSet(context.Background())
+	set, err := c.CallbackIPs(context.Background())
 	require.NoError(t, err)
 	assert.True(t, set.Contains(netip.MustParseAddr("101.226.103.1")))
-	_, err = c.CallbackIPSet(context.Background())
+	_, err = c.CallbackIPs(context.Background())
 	require.ErrorIs(t, err, ErrBadResponse)
 }
 
@@ -59,6 +60,10 @@ func TestIPSet(t *testing.T) {
 	set, err := NewIPSet([]string{"101.226.62.77", " 101.226.103.0/25 ", "", "2001:db8::/32", "::ffff:10.0.0.0/104"})
 	require.NoError(t, err)
 	assert.Equal(t, 4, set.Len())
+	entries := set.Strings()
+	assert.Equal(t, []string{"101.226.62.77", "101.226.103.0/25", "2001:db8::/32", "::ffff:10.0.0.0/104"}, entries)
+	entries[0] = "changed"
+	assert.Equal(t, "101.226.62.77", set.Strings()[0], "Strings returns a copy")
 	tests := map[string]bool{
 		"101.226.62.77":          true,
 		"101.226.62.78":          false,
@@ -79,6 +84,7 @@ func TestIPSet(t *testing.T) {
 	var nilSet *IPSet
 	assert.False(t, nilSet.Contains(netip.MustParseAddr("101.226.62.77")))
 	assert.Zero(t, nilSet.Len())
+	assert.Empty(t, nilSet.Strings())
 
 	for _, bad := range []string{"1.2.3", "1.2.3.4/33", "example.com", "fe80::1%eth0", "::ffff:1.2.3.4/8", "1.2.3.4/"} {
 		_, err := NewIPSet([]string{"1.1.1.1", bad})
@@ -115,7 +121,7 @@ func TestAPIQuota(t *testing.T) {
 		answer: `{"errcode":0,"errmsg":"ok","quota":{"daily_limit":500000,"used":12,"remain":499988}}`})
 	q, err := c.APIQuota(context.Background(), "/cgi-bin/message/custom/send")
 	require.NoError(t, err)
-	assert.Equal(t, Quota{DailyLimit: 500000, Used: 12, Remain: 499988}, q)
+	assert.Equal(t, &Quota{DailyLimit: 500000, Used: 12, Remain: 499988}, q)
 
 	for _, bad := range []string{"", "cgi-bin/x", "https://api.weixin.qq.com/cgi-bin/x", "/cgi-bin/x?a=1",
 		"/sns/userinfo", "/sns/oauth2/access_token", "/cgi-bin/sns/x"} {
@@ -193,16 +199,12 @@ func ExampleClient_CallbackIPs() {
 	defer done()
 	ctx := context.Background()
 
-	list, err := client.CallbackIPs(ctx)
+	wechat, err := client.CallbackIPs(ctx)
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
-	wechat, err := NewIPSet(list)
-	if err != nil {
-		fmt.Println(err)
-		return
-	}
+	fmt.Println(wechat.Strings())
 	fmt.Println(wechat.Contains(netip.MustParseAddr("101.226.103.9")))
 	fmt.Println(wechat.Contains(netip.MustParseAddr("203.0.113.7")))
 
@@ -211,6 +213,7 @@ func ExampleClient_CallbackIPs() {
 		fmt.Println(apiErr.Code, "rid", apiErr.RID)
 	}
 	// Output:
+	// [101.226.62.77 101.226.103.0/25]
 	// true
 	// false
 	// 48006 rid 6567-1

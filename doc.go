@@ -33,4 +33,32 @@
 // separate module github.com/wxgo/offiaccount/redisstore shares tokens and retry records
 // between servers through Redis. Package [github.com/wxgo/offiaccount/component] runs a
 // third-party platform (第三方平台) that gives a Client per authorized account.
+//
+// # Naming
+//
+// One rule names the whole API, so a name says what it is:
+//
+//   - Constructors are New<Type>(required arguments..., opts ...<Type>Option), returning
+//     (*<Type>, error), or only the value when they cannot fail.
+//   - Options are of type <Type>Option and named With<Type><Setting>, so the name says
+//     what they configure (WithClientLogger, WithHandlerLogger). A nil option is an error.
+//     A package whose one option type configures all of its types alike (redisstore) keeps
+//     Option and With<Setting>.
+//   - Methods that call WeChat are verb + object: Get<Thing> reads one record,
+//     List<Things> a collection or one page of it, BatchGet<Things> looks records up by a
+//     list of keys, Count<Things> counts; writes use WeChat's verb for the endpoint (Create,
+//     Add, Update, Delete, Send, Upload, Set, Clear, Check, ...); Each<Thing> walks every
+//     page. Methods that compute locally or read a cached credential are named for what
+//     they return (AccessToken, JSAPITicket, JSConfig, AuthCodeURL).
+//   - What you build and pass in is a value (Menu, CustomMessage, TemplateMessage, request
+//     structs named <Method>Request); what WeChat returns is *T for a struct, []T for a list,
+//     or a scalar, and a result type is named for the thing (Tag, Quota), not the method.
+//   - Functions that do the same thing take the same arguments in the same order:
+//     [JSSDKSignature] and [SignJSConfig] both follow WeChat's string1 (ticket, nonceStr,
+//     timestamp, url).
+//   - Enumerations are typed strings with prefixed constants (MsgTypeText, EventSubscribe);
+//     errors are Err<What> sentinels for errors.Is and Code<What> errcode constants.
+//   - offiaccounttest never reuses a root name for something else: the records the fake
+//     platform keeps are <Thing>Record, what its Sender sends is a UserMessage and what it
+//     gets back a ReceivedReply.
 package offiaccount

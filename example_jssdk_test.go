@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"strconv"
 
 	"github.com/wxgo/offiaccount"
 )
@@ -35,7 +34,7 @@ func ExampleSignJSConfig() {
 	// WeChat's documented example (JS-SDK 附录1). The fragment is not signed.
 	cfg, err := offiaccount.SignJSConfig("wx2c2769f8efd9abc2",
 		"sM4AOVdWfPE4DxkXGEs8VMCPGGVi4C3VM0P37wVUCFvkVAy_90u5h9nbSlYy3-Sl-HhTdfl2fzFy1AOcHKP7qg",
-		"http://mp.weixin.qq.com?params=value#top", "Wm3WZYTPz0wzccnW", 1414587457, "scanQRCode")
+		"Wm3WZYTPz0wzccnW", 1414587457, "http://mp.weixin.qq.com?params=value#top", "scanQRCode")
 	if err != nil {
 		panic(err)
 	}
@@ -59,7 +58,7 @@ func ExampleClient_JSConfig() {
 		panic(err)
 	}
 	// The page computes the same signature from location.href without its fragment.
-	want := offiaccount.JSSDKSignature("TICKET", cfg.NonceStr, strconv.FormatInt(cfg.Timestamp, 10),
+	want := offiaccount.JSSDKSignature("TICKET", cfg.NonceStr, cfg.Timestamp,
 		"https://h5.example.com/shop?id=7")
 	fmt.Println(cfg.AppID, cfg.JSAPIList, len(cfg.NonceStr), cfg.Signature == want)
 

@@ -22,7 +22,7 @@ func ExampleJSSDKSignature() {
 	// The example from WeChat's JS-SDK documentation (附录1).
 	sig := offiaccount.JSSDKSignature(
 		"sM4AOVdWfPE4DxkXGEs8VMCPGGVi4C3VM0P37wVUCFvkVAy_90u5h9nbSlYy3-Sl-HhTdfl2fzFy1AOcHKP7qg",
-		"Wm3WZYTPz0wzccnW", "1414587457", "http://mp.weixin.qq.com?params=value#fragment-not-signed")
+		"Wm3WZYTPz0wzccnW", 1414587457, "http://mp.weixin.qq.com?params=value#fragment-not-signed")
 	fmt.Println(sig)
 	// Output: 0f9de62fce790f9a083d5c99e95740ceb90c27ed
 }

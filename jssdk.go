@@ -114,14 +114,15 @@ func (c *Client) JSConfig(ctx context.Context, pageURL string, apis ...string) (
 	if err != nil {
 		return nil, err
 	}
-	return SignJSConfig(c.appID, ticket, pageURL, nonce, time.Now().Unix(), apis...)
+	return SignJSConfig(c.appID, ticket, nonce, time.Now().Unix(), pageURL, apis...)
 }
 
 // SignJSConfig builds a wx.config object from a ticket you already hold. It is what
 // [Client.JSConfig] does after fetching the ticket; use it with tickets from elsewhere or to
 // check a signature in tests. The URL is validated like JSConfig's and signed without its
-// #fragment.
-func SignJSConfig(appID, ticket, pageURL, nonceStr string, timestamp int64, apis ...string) (*JSConfig, error) {
+// #fragment. The arguments after appID come in the order of WeChat's string1, like
+// [JSSDKSignature]'s.
+func SignJSConfig(appID, ticket, nonceStr string, timestamp int64, pageURL string, apis ...string) (*JSConfig, error) {
 	signed, err := parsePageURL(pageURL)
 	if err != nil {
 		return nil, err
@@ -135,7 +136,7 @@ func SignJSConfig(appID, ticket, pageURL, nonceStr string, timestamp int64, apis
 		AppID:     appID,
 		Timestamp: timestamp,
 		NonceStr:  nonceStr,
-		Signature: JSSDKSignature(ticket, nonceStr, strconv.FormatInt(timestamp, 10), signed),
+		Signature: JSSDKSignature(ticket, nonceStr, timestamp, signed),
 		JSAPIList: list,
 	}, nil
 }

@@ -72,7 +72,7 @@ func TestSignJSConfigOfficialVector(t *testing.T) {
 	require.Equal(t, officialSignature, hex.EncodeToString(sum[:]))
 
 	for _, u := range []string{officialURL, officialURL + "#", officialURL + "#/route?x=1#y"} {
-		cfg, err := SignJSConfig(webTestAppID, officialTicket, u, officialNonce, officialTimestamp, "scanQRCode")
+		cfg, err := SignJSConfig(webTestAppID, officialTicket, officialNonce, officialTimestamp, u, "scanQRCode")
 		require.NoError(t, err, u)
 		assert.Equal(t, officialSignature, cfg.Signature, "fragment must not be signed: %s", u)
 		assert.Equal(t, webTestAppID, cfg.AppID)
@@ -84,7 +84,7 @@ func TestSignJSConfigOfficialVector(t *testing.T) {
 
 func TestJSConfigJSONNames(t *testing.T) {
 	t.Parallel()
-	cfg, err := SignJSConfig("wxAPP", "T", "https://a.example/p?x=<&y>", "N", 1700000000)
+	cfg, err := SignJSConfig("wxAPP", "T", "N", 1700000000, "https://a.example/p?x=<&y>")
 	require.NoError(t, err)
 	b, err := json.Marshal(cfg)
 	require.NoError(t, err)
@@ -161,7 +161,7 @@ func TestCheckJSAPINames(t *testing.T) {
 	for _, bad := range []string{"", "chooseImage,scanQRCode", "a b", "x<script>"} {
 		assert.Error(t, checkJSAPINames([]string{"ok", bad}), "%q", bad)
 	}
-	_, err := SignJSConfig("a", "t", officialURL, "n", 1, "")
+	_, err := SignJSConfig("a", "t", "n", 1, officialURL, "")
 	assert.Error(t, err)
 }
 
@@ -417,7 +417,7 @@ func (f *fakeSigner) JSConfig(_ context.Context, pageURL string, apis ...string)
 	if f.err != nil {
 		return nil, f.err
 	}
-	return SignJSConfig("wxAPP", officialTicket, pageURL, officialNonce, officialTimestamp, apis...)
+	return SignJSConfig("wxAPP", officialTicket, officialNonce, officialTimestamp, pageURL, apis...)
 }
 
 func discardLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
@@ -543,5 +543,5 @@ func TestJSConfigHandlerEndToEnd(t *testing.T) {
 	var cfg JSConfig
 	require.NoError(t, json.NewDecoder(resp.Body).Decode(&cfg))
 	assert.True(t, cfg.Debug)
-	assert.Equal(t, JSSDKSignature("jsapi-1", cfg.NonceStr, strconv.FormatInt(cfg.Timestamp, 10), "https://h5.example.com/a?b=c"), cfg.Signature)
+	assert.Equal(t, JSSDKSignature("jsapi-1", cfg.NonceStr, cfg.Timestamp, "https://h5.example.com/a?b=c"), cfg.Signature)
 }

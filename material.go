@@ -135,10 +135,12 @@ type MaterialCount struct {
 // CountMaterials returns the number of permanent materials of each kind.
 //
 // https://developers.weixin.qq.com/doc/offiaccount/Asset_Management/Get_the_total_of_all_materials.html
-func (c *Client) CountMaterials(ctx context.Context) (MaterialCount, error) {
+func (c *Client) CountMaterials(ctx context.Context) (*MaterialCount, error) {
 	var out MaterialCount
-	err := c.getJSON(ctx, "/cgi-bin/material/get_materialcount", nil, &out)
-	return out, err
+	if err := c.getJSON(ctx, "/cgi-bin/material/get_materialcount", nil, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
 }
 
 // MaterialItem is one entry of a material list. News entries carry their articles in

@@ -151,7 +151,7 @@ func TestDeleteCountListMaterials(t *testing.T) {
 	require.NoError(t, c.DeleteMaterial(ctx, "MID"))
 	cnt, err := c.CountMaterials(ctx)
 	require.NoError(t, err)
-	assert.Equal(t, MaterialCount{VoiceCount: 1, VideoCount: 2, ImageCount: 3, NewsCount: 4}, cnt)
+	assert.Equal(t, &MaterialCount{VoiceCount: 1, VideoCount: 2, ImageCount: 3, NewsCount: 4}, cnt)
 	list, err := c.ListMaterials(ctx, MediaImage, 20, 20)
 	require.NoError(t, err)
 	assert.Equal(t, &MaterialList{TotalCount: 41, ItemCount: 1, Items: []MaterialItem{

@@ -74,9 +74,9 @@ func ExampleParseMenuJSON() {
 		{"type":"click","name":"签到","key":"CHECK_IN"},
 		{"name":"更多","sub_buttons":[]}
 	]}`))
-	fmt.Println(m, err)
+	fmt.Println(len(m.Buttons), err)
 	// Output:
-	// <nil> offiaccount: invalid menu: json: unknown field "sub_buttons"
+	// 0 offiaccount: invalid menu: json: unknown field "sub_buttons"
 }
 
 func ExampleClient_CreateMenu() {

@@ -51,7 +51,7 @@ func TestMenuSeedFixtureRoundTrip(t *testing.T) {
 		AppID: "wx286b93c14bbf93aa", PagePath: "pages/lunar/index"}, parent.SubButtons[1])
 	assert.Equal(t, Button{Type: "click", Name: "赞一下我们", Key: "V1001_GOOD"}, parent.SubButtons[2])
 	assert.Nil(t, m.MatchRule)
-	assert.Equal(t, seedMenu(), *m, "constructors build the same menu as the file")
+	assert.Equal(t, seedMenu(), m, "constructors build the same menu as the file")
 
 	out, err := m.JSON()
 	require.NoError(t, err)
@@ -239,7 +239,7 @@ func TestParseMenuJSON(t *testing.T) {
 			t.Parallel()
 			m, err := ParseMenuJSON([]byte(tt.in))
 			require.Error(t, err)
-			assert.Nil(t, m)
+			assert.Zero(t, m)
 			assert.ErrorIs(t, err, ErrInvalidMenu)
 			assert.Contains(t, err.Error(), tt.want)
 		})
@@ -289,7 +289,7 @@ func FuzzParseMenuJSON(f *testing.F) {
 		assert.NotContains(t, string(out), `\u`, "a valid menu never needs a \\u escape")
 		again, err := ParseMenuJSON(out)
 		require.NoError(t, err, "re-parsing %s", out)
-		assert.Equal(t, normalizeMenu(*m), normalizeMenu(*again))
+		assert.Equal(t, normalizeMenu(m), normalizeMenu(again))
 	})
 }
 

@@ -294,42 +294,43 @@ const maxMenuFileSize = 1 << 20
 // ParseMenuJSON decodes a menu written in WeChat's own format ({"button":[…]} with an optional
 // "matchrule") and validates it. Unknown field names are rejected, so a misspelt "sub_buttons"
 // is reported rather than silently dropped; a "menuid" (as in /cgi-bin/menu/get output) is
-// accepted and ignored. Match-rule values may be JSON strings or numbers.
-func ParseMenuJSON(data []byte) (*Menu, error) {
+// accepted and ignored. Match-rule values may be JSON strings or numbers. Like [NewMenu], it
+// returns the Menu as a value, ready for [Client.CreateMenu]; on error it is the zero Menu.
+func ParseMenuJSON(data []byte) (Menu, error) {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	var w wireMenu
 	if err := dec.Decode(&w); err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrInvalidMenu, err)
+		return Menu{}, fmt.Errorf("%w: %w", ErrInvalidMenu, err)
 	}
 	if _, err := dec.Token(); err != io.EOF {
-		return nil, fmt.Errorf("%w: trailing data after the menu object", ErrInvalidMenu)
+		return Menu{}, fmt.Errorf("%w: trailing data after the menu object", ErrInvalidMenu)
 	}
 	m := w.menu()
 	if err := m.Validate(); err != nil {
-		return nil, err
+		return Menu{}, err
 	}
-	return &m, nil
+	return m, nil
 }
 
 // LoadMenuFile reads a menu file in WeChat's JSON format (see ParseMenuJSON), so a menu can be
 // kept under version control next to the code that handles its events.
-func LoadMenuFile(path string) (*Menu, error) {
+func LoadMenuFile(path string) (Menu, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, fmt.Errorf("offiaccount: load menu: %w", err)
+		return Menu{}, fmt.Errorf("offiaccount: load menu: %w", err)
 	}
 	defer f.Close()
 	data, err := io.ReadAll(io.LimitReader(f, maxMenuFileSize+1))
 	if err != nil {
-		return nil, fmt.Errorf("offiaccount: load menu: %w", err)
+		return Menu{}, fmt.Errorf("offiaccount: load menu: %w", err)
 	}
 	if len(data) > maxMenuFileSize {
-		return nil, fmt.Errorf("%w: %s is larger than %d bytes", ErrInvalidMenu, path, maxMenuFileSize)
+		return Menu{}, fmt.Errorf("%w: %s is larger than %d bytes", ErrInvalidMenu, path, maxMenuFileSize)
 	}
 	m, err := ParseMenuJSON(data)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+		return Menu{}, fmt.Errorf("%s: %w", path, err)
 	}
 	return m, nil
 }

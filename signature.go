@@ -5,6 +5,7 @@ import (
 	"crypto/subtle"
 	"encoding/hex"
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -37,7 +38,9 @@ func CheckMsgSignature(msgSignature, token, timestamp, nonce, encrypt string) bo
 // JSSDKSignature returns the signature a page passes to wx.config: the hex SHA-1 of
 // "jsapi_ticket=…&noncestr=…&timestamp=…&url=…" with the values unescaped and the url cut at
 // its first '#', as WeChat signs the page's address without its fragment.
-func JSSDKSignature(ticket, nonceStr, timestamp, url string) string {
+//
+// The arguments come in the order of WeChat's string1, like [SignJSConfig]'s.
+func JSSDKSignature(ticket, nonceStr string, timestamp int64, url string) string {
 	if i := strings.IndexByte(url, '#'); i >= 0 {
 		url = url[:i]
 	}
@@ -47,7 +50,7 @@ func JSSDKSignature(ticket, nonceStr, timestamp, url string) string {
 	b = append(b, "&noncestr="...)
 	b = append(b, nonceStr...)
 	b = append(b, "&timestamp="...)
-	b = append(b, timestamp...)
+	b = strconv.AppendInt(b, timestamp, 10)
 	b = append(b, "&url="...)
 	b = append(b, url...)
 	return hexString(sha1.Sum(b))

@@ -82,12 +82,12 @@ func TestJSSDKSignature(t *testing.T) {
 		{"empty fragment", "http://mp.weixin.qq.com?params=value#", "0f9de62fce790f9a083d5c99e95740ceb90c27ed"},
 	}
 	for _, tc := range cases {
-		assert.Equal(t, tc.want, JSSDKSignature(ticket, "Wm3WZYTPz0wzccnW", "1414587457", tc.url), tc.name)
+		assert.Equal(t, tc.want, JSSDKSignature(ticket, "Wm3WZYTPz0wzccnW", 1414587457, tc.url), tc.name)
 	}
 	// Values go in raw, never URL-escaped.
 	raw := "jsapi_ticket=t&noncestr=n&timestamp=1&url=https://a.example/p?q=a b&c=中"
 	d := sha1.Sum([]byte(raw))
-	assert.Equal(t, hex.EncodeToString(d[:]), JSSDKSignature("t", "n", "1", "https://a.example/p?q=a b&c=中"))
+	assert.Equal(t, hex.EncodeToString(d[:]), JSSDKSignature("t", "n", 1, "https://a.example/p?q=a b&c=中"))
 }
 
 func TestCardSignature(t *testing.T) {

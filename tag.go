@@ -28,10 +28,10 @@ func checkTagName(path, name string) error {
 // CreateTag creates a tag and returns it with its ID. An account has at most 100 tags.
 //
 // https://developers.weixin.qq.com/doc/offiaccount/User_Management/User_Tag_Management.html
-func (c *Client) CreateTag(ctx context.Context, name string) (Tag, error) {
+func (c *Client) CreateTag(ctx context.Context, name string) (*Tag, error) {
 	const path = "/cgi-bin/tags/create"
 	if err := checkTagName(path, name); err != nil {
-		return Tag{}, err
+		return nil, err
 	}
 	in := struct {
 		Tag struct {
@@ -41,9 +41,9 @@ func (c *Client) CreateTag(ctx context.Context, name string) (Tag, error) {
 	in.Tag.Name = name
 	var out tagBody
 	if err := c.postJSON(ctx, path, nil, &in, &out); err != nil {
-		return Tag{}, err
+		return nil, err
 	}
-	return out.Tag, nil
+	return &out.Tag, nil
 }
 
 // ListTags returns the account's tags with their user counts.

@@ -205,10 +205,12 @@ type Industry struct {
 // GetIndustry returns the account's industries.
 //
 // https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Template_Message_Interface.html
-func (c *Client) GetIndustry(ctx context.Context) (Industry, error) {
+func (c *Client) GetIndustry(ctx context.Context) (*Industry, error) {
 	var out Industry
-	err := c.getJSON(ctx, "/cgi-bin/template/get_industry", nil, &out)
-	return out, err
+	if err := c.getJSON(ctx, "/cgi-bin/template/get_industry", nil, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
 }
 
 // SetIndustry sets the account's two industries by WeChat's industry numbers (1 for

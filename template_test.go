@@ -165,7 +165,7 @@ func TestIndustry(t *testing.T) {
 	require.NoError(t, c.SetIndustry(ctx, 1, 4))
 	ind, err := c.GetIndustry(ctx)
 	require.NoError(t, err)
-	assert.Equal(t, Industry{
+	assert.Equal(t, &Industry{
 		Primary:   IndustryClass{FirstClass: "运输与仓储", SecondClass: "快递"},
 		Secondary: IndustryClass{FirstClass: "IT科技", SecondClass: "互联网|电子商务"},
 	}, ind)

@@ -173,7 +173,7 @@ func TestTags(t *testing.T) {
 
 	tag, err := c.CreateTag(ctx, "广东")
 	require.NoError(t, err)
-	assert.Equal(t, Tag{ID: 134, Name: "广东"}, tag)
+	assert.Equal(t, &Tag{ID: 134, Name: "广东"}, tag)
 	tags, err := c.ListTags(ctx)
 	require.NoError(t, err)
 	assert.Equal(t, []Tag{{ID: 1, Name: "每天一罐可乐星人"}, {ID: 134, Name: "广东", Count: 2}}, tags)

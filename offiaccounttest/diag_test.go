@@ -21,7 +21,7 @@ func TestIPLists(t *testing.T) {
 	p, c := newSDK(t)
 	ctx := context.Background()
 
-	set, err := c.CallbackIPSet(ctx)
+	set, err := c.CallbackIPs(ctx)
 	require.NoError(t, err)
 	assert.True(t, set.Contains(netip.MustParseAddr("127.0.0.1")), "the Sender's callbacks pass by default")
 	assert.True(t, set.Contains(netip.MustParseAddr("::1")))
@@ -30,11 +30,11 @@ func TestIPLists(t *testing.T) {
 	p.SetCallbackIPs("192.0.2.0/24")
 	ips, err := c.CallbackIPs(ctx)
 	require.NoError(t, err)
-	assert.Equal(t, []string{"192.0.2.0/24"}, ips)
+	assert.Equal(t, []string{"192.0.2.0/24"}, ips.Strings())
 
 	api, err := c.APIDomainIPs(ctx)
 	require.NoError(t, err)
-	assert.Contains(t, api, "127.0.0.1")
+	assert.Contains(t, api.Strings(), "127.0.0.1")
 }
 
 func TestQuota(t *testing.T) {
@@ -55,13 +55,13 @@ func TestQuota(t *testing.T) {
 
 	q, err := c.APIQuota(ctx, path)
 	require.NoError(t, err)
-	assert.Equal(t, offiaccount.Quota{DailyLimit: 3, Used: 3, Remain: 0}, q)
+	assert.Equal(t, &offiaccount.Quota{DailyLimit: 3, Used: 3, Remain: 0}, q)
 	code, _ := rawCall(t, p, http.MethodGet, "/cgi-bin/token",
 		url.Values{"grant_type": {"client_credential"}, "appid": {sdkAppID}, "secret": {sdkSecret}}, "", nil)
 	require.Zero(t, code)
 	q, err = c.APIQuota(ctx, "/cgi-bin/token")
 	require.NoError(t, err)
-	assert.Equal(t, offiaccount.Quota{DailyLimit: 2000, Used: 1, Remain: 1999}, q)
+	assert.Equal(t, &offiaccount.Quota{DailyLimit: 2000, Used: 1, Remain: 1999}, q)
 	q, err = c.APIQuota(ctx, "/cgi-bin/message/custom/send")
 	require.NoError(t, err)
 	assert.Equal(t, int64(offiaccounttest.DefaultDailyQuota), q.Remain)

@@ -153,7 +153,7 @@ func TestMaterials(t *testing.T) {
 
 	count, err := c.CountMaterials(ctx)
 	require.NoError(t, err)
-	assert.Equal(t, offiaccount.MaterialCount{VoiceCount: 1, VideoCount: 1, ImageCount: 2}, count)
+	assert.Equal(t, &offiaccount.MaterialCount{VoiceCount: 1, VideoCount: 1, ImageCount: 2}, count)
 
 	list, err := c.ListMaterials(ctx, offiaccount.MediaImage, 0, 1)
 	require.NoError(t, err)

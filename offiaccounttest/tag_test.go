@@ -23,7 +23,7 @@ func TestTags(t *testing.T) {
 
 	vip, err := c.CreateTag(ctx, "VIP")
 	require.NoError(t, err)
-	assert.Equal(t, offiaccount.Tag{ID: 100, Name: "VIP"}, vip)
+	assert.Equal(t, &offiaccount.Tag{ID: 100, Name: "VIP"}, vip)
 	_, err = c.CreateTag(ctx, "VIP")
 	requireCode(t, err, offiaccount.CodeTagNameExists)
 	assert.Equal(t, offiaccount.CodeTagNameTooLong,

@@ -21,7 +21,7 @@ func TestTemplateManagement(t *testing.T) {
 	require.NoError(t, c.SetIndustry(ctx, 1, 4))
 	ind, err := c.GetIndustry(ctx)
 	require.NoError(t, err)
-	assert.Equal(t, offiaccount.Industry{
+	assert.Equal(t, &offiaccount.Industry{
 		Primary:   offiaccount.IndustryClass{FirstClass: "IT科技", SecondClass: "互联网|电子商务"},
 		Secondary: offiaccount.IndustryClass{FirstClass: "IT科技", SecondClass: "电子技术"},
 	}, ind)

@@ -125,7 +125,7 @@ func apiSteps(ctx context.Context, client *offiaccount.Client, p *offiaccounttes
 	if err != nil {
 		return err
 	}
-	if err := client.CreateMenu(ctx, *menu); err != nil {
+	if err := client.CreateMenu(ctx, menu); err != nil {
 		return err
 	}
 	ok("create menu", "POST /cgi-bin/menu/create with the seed menu from menu.json (validated locally first)")
@@ -154,7 +154,7 @@ func apiSteps(ctx context.Context, client *offiaccount.Client, p *offiaccounttes
 	if err != nil {
 		return err
 	}
-	want := offiaccount.JSSDKSignature(p.Ticket(appID, "jsapi"), cfg.NonceStr, fmt.Sprint(cfg.Timestamp), "https://demo.example.com/page?id=1")
+	want := offiaccount.JSSDKSignature(p.Ticket(appID, "jsapi"), cfg.NonceStr, cfg.Timestamp, "https://demo.example.com/page?id=1")
 	if cfg.Signature != want {
 		return fmt.Errorf("JS-SDK signature %s, want %s", cfg.Signature, want)
 	}

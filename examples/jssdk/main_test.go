@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"strconv"
 	"strings"
 	"testing"
 
@@ -44,7 +43,7 @@ func TestPageFetchesItsConfig(t *testing.T) {
 	require.NoError(t, json.NewDecoder(resp.Body).Decode(&cfg))
 	assert.Equal(t, "wx2c2769f8efd9abc2", cfg.AppID)
 	assert.Equal(t, offiaccount.JSSDKSignature("FAKE_jsapi_TICKET", cfg.NonceStr,
-		strconv.FormatInt(cfg.Timestamp, 10), pageURL), cfg.Signature)
+		cfg.Timestamp, pageURL), cfg.Signature)
 	assert.True(t, strings.HasPrefix(cfg.JSAPIList[0], "update"))
 
 	resp, err = http.Get(site.URL + "/wx/jsconfig?url=" + url.QueryEscape("https://elsewhere.example/"))
