@@ -263,6 +263,13 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 	return decodeAnswer(path, data, out)
 }
 
+// errorBodyReader is implemented by the out value of a call that needs more of an error
+// answer than its errcode and errmsg (the msg_id of a mass send's 45065). decodeAnswer hands
+// it the raw answer before returning the *APIError.
+type errorBodyReader interface {
+	readErrorBody(data []byte)
+}
+
 // decodeAnswer turns a WeChat JSON answer into an *APIError or into out.
 func decodeAnswer(path string, data []byte, out any) error {
 	var st apiStatus
@@ -270,6 +277,9 @@ func decodeAnswer(path string, data []byte, out any) error {
 		return fmt.Errorf("%w: %s: %v", ErrBadResponse, path, err)
 	}
 	if st.ErrCode != 0 {
+		if eb, ok := out.(errorBodyReader); ok {
+			eb.readErrorBody(data)
+		}
 		return newAPIError(path, st.ErrCode, st.ErrMsg)
 	}
 	if out == nil {
