@@ -87,6 +87,12 @@ func New(appID, appSecret string, opts ...Option) (*Client, error) {
 // WithHTTPClient makes the Client send its requests through a copy of hc, for proxies,
 // custom transports and tests. The copy is taken when New runs, so set hc up (including a
 // mock transport) before calling New.
+//
+// The transport's errors never come back as they are, since their text may quote the
+// request: a copy with every secret replaced takes their place. It keeps what callers test:
+// errors.Is with context.Canceled, context.DeadlineExceeded and os.ErrDeadlineExceeded,
+// net.Error's Timeout, and errors.As to *url.Error (its Op, a redacted URL), *net.OpError
+// and *net.DNSError; errors.As to the transport's own error types finds nothing.
 func WithHTTPClient(hc *http.Client) Option {
 	return func(c *Client) error {
 		if hc == nil {
