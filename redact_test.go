@@ -155,8 +155,10 @@ func TestTransportErrorsAreReplacedWhole(t *testing.T) {
 	}
 }
 
-// The http.Client's own timeout still reads as one: errors.Is DeadlineExceeded, Timeout().
-func TestClientTimeoutStaysATimeout(t *testing.T) {
+// A timeout still reads as one: the http.Client's own reports Timeout() (and, from Go 1.23,
+// matches context.DeadlineExceeded: net/http's choice, not asserted here); a context deadline
+// matches context.DeadlineExceeded on every Go version.
+func TestTimeoutsStayTimeouts(t *testing.T) {
 	t.Parallel()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == tokenPathStable {
@@ -165,14 +167,32 @@ func TestClientTimeoutStaysATimeout(t *testing.T) {
 		}
 		<-r.Context().Done()
 	}))
-	defer srv.Close()
-	c, err := New(testAppID, testSecret, WithBaseURL(srv.URL), WithHTTPClient(&http.Client{Timeout: 200 * time.Millisecond}))
-	require.NoError(t, err)
-	err = c.getJSON(context.Background(), "/cgi-bin/slow", nil, nil)
-	require.Error(t, err)
-	assert.ErrorIs(t, err, context.DeadlineExceeded)
-	var ne net.Error
-	require.True(t, errors.As(err, &ne))
-	assert.True(t, ne.Timeout())
-	assertNoSecretInChain(t, err, testSecret, testToken)
+	t.Cleanup(srv.Close) // after the parallel subtests
+	check := func(t *testing.T, err error) {
+		t.Helper()
+		require.Error(t, err)
+		var ne net.Error
+		require.True(t, errors.As(err, &ne))
+		assert.True(t, ne.Timeout())
+		assertNoSecretInChain(t, err, testSecret, testToken)
+	}
+	t.Run("http.Client.Timeout", func(t *testing.T) {
+		t.Parallel()
+		c, err := New(testAppID, testSecret, WithBaseURL(srv.URL), WithHTTPClient(&http.Client{Timeout: 200 * time.Millisecond}))
+		require.NoError(t, err)
+		check(t, c.getJSON(context.Background(), "/cgi-bin/slow", nil, nil))
+	})
+	t.Run("context deadline", func(t *testing.T) {
+		t.Parallel()
+		c, err := New(testAppID, testSecret, WithBaseURL(srv.URL))
+		require.NoError(t, err)
+		_, err = c.AccessToken(context.Background()) // the token first, so the deadline hits the call
+		require.NoError(t, err)
+		ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+		defer cancel()
+		err = c.getJSON(ctx, "/cgi-bin/slow", nil, nil)
+		check(t, err)
+		assert.ErrorIs(t, err, context.DeadlineExceeded)
+		assert.NotErrorIs(t, err, context.Canceled)
+	})
 }
