@@ -90,20 +90,29 @@ func cleanErr(err error, values []string) error {
 		}
 		return &net.OpError{Op: e.Op, Net: e.Net, Source: e.Source, Addr: e.Addr, Err: cleanErr(e.Err, values)}
 	case *net.DNSError:
+		if len(matchedSentinels(e)) > 0 {
+			break // from Go 1.23 it may unwrap to a context error; keep that instead
+		}
 		return &net.DNSError{Err: replaceValues(e.Err, values), Name: e.Name, Server: e.Server,
 			IsTimeout: e.IsTimeout, IsTemporary: e.IsTemporary, IsNotFound: e.IsNotFound}
 	}
-	ce := cleanError{msg: replaceValues(err.Error(), values)}
-	for _, s := range keptSentinels {
-		if errors.Is(err, s) {
-			ce.is = append(ce.is, s)
-		}
-	}
+	ce := cleanError{msg: replaceValues(err.Error(), values), is: matchedSentinels(err)}
 	var ne net.Error
 	if errors.As(err, &ne) {
 		return &cleanNetError{cleanError: ce, timeout: ne.Timeout()}
 	}
 	return &ce
+}
+
+// matchedSentinels lists the keptSentinels err matches.
+func matchedSentinels(err error) []error {
+	var out []error
+	for _, s := range keptSentinels {
+		if errors.Is(err, s) {
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 // cleanErr is the package's cleanErr with every secret the Client knows: its AppSecret, the

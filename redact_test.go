@@ -81,6 +81,7 @@ func TestTransportErrorsAreReplacedWhole(t *testing.T) {
 		is       []error
 		timeout  bool
 		opErrOp  string // the *net.OpError's Op, when one must be reachable
+		dns      bool   // a *net.DNSError with IsNotFound must be reachable
 		notMatch []error
 	}{
 		{name: "plain", wrap: func(_ *http.Request, s string) error { return &echoErr{s} },
@@ -100,6 +101,9 @@ func TestTransportErrorsAreReplacedWhole(t *testing.T) {
 		{name: "dial", wrap: func(_ *http.Request, s string) error {
 			return &net.OpError{Op: "dial", Net: "tcp", Err: &echoErr{s}}
 		}, opErrOp: "dial"},
+		{name: "dns", wrap: func(r *http.Request, s string) error {
+			return &net.OpError{Op: "dial", Net: "tcp", Err: &net.DNSError{Err: "no such host: " + s, Name: r.URL.Host, IsNotFound: true}}
+		}, opErrOp: "dial", dns: true},
 	}
 	calls := []struct {
 		name      string
@@ -149,6 +153,12 @@ func TestTransportErrorsAreReplacedWhole(t *testing.T) {
 					var oe *net.OpError
 					require.True(t, errors.As(err, &oe))
 					assert.Equal(t, tc.opErrOp, oe.Op)
+				}
+				if tc.dns {
+					var de *net.DNSError
+					require.True(t, errors.As(err, &de))
+					assert.True(t, de.IsNotFound)
+					assert.True(t, strings.HasSuffix(de.Name, "api.weixin.qq.com"), "the last domain failover tried: %s", de.Name)
 				}
 			})
 		}
