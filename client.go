@@ -11,7 +11,6 @@ import (
 	"net/http"
 	"net/url"
 	"reflect"
-	"sort"
 	"strings"
 	"time"
 )
@@ -88,6 +87,12 @@ func New(appID, appSecret string, opts ...Option) (*Client, error) {
 // WithHTTPClient makes the Client send its requests through a copy of hc, for proxies,
 // custom transports and tests. The copy is taken when New runs, so set hc up (including a
 // mock transport) before calling New.
+//
+// The transport's errors never come back as they are, since their text may quote the
+// request: a copy with every secret replaced takes their place. It keeps what callers test:
+// errors.Is with context.Canceled, context.DeadlineExceeded and os.ErrDeadlineExceeded,
+// net.Error's Timeout, and errors.As to *url.Error (its Op, a redacted URL), *net.OpError
+// and *net.DNSError; errors.As to the transport's own error types finds nothing.
 func WithHTTPClient(hc *http.Client) Option {
 	return func(c *Client) error {
 		if hc == nil {
@@ -239,7 +244,7 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 	}
 	req, err := http.NewRequestWithContext(ctx, method, u, rd)
 	if err != nil {
-		return fmt.Errorf("offiaccount: %s: %w", path, c.scrub(redactErr(err), query))
+		return fmt.Errorf("offiaccount: %s: %w", path, c.cleanErr(err, query))
 	}
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json; charset=utf-8")
@@ -247,12 +252,12 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 	req.Header.Set("Accept", "application/json")
 	resp, err := c.httpClient.Do(req)
 	if err != nil {
-		return fmt.Errorf("offiaccount: %s: %w", path, c.scrub(redactErr(err), query))
+		return fmt.Errorf("offiaccount: %s: %w", path, c.cleanErr(err, query))
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes+1))
 	if err != nil {
-		return fmt.Errorf("offiaccount: %s: reading response: %w", path, c.scrub(redactErr(err), query))
+		return fmt.Errorf("offiaccount: %s: reading response: %w", path, c.cleanErr(err, query))
 	}
 	if resp.StatusCode != http.StatusOK {
 		return &StatusError{StatusCode: resp.StatusCode, Path: path}
@@ -263,6 +268,13 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 	return decodeAnswer(path, data, out)
 }
 
+// errorBodyReader is implemented by the out value of a call that needs more of an error
+// answer than its errcode and errmsg (the msg_id of a mass send's 45065). decodeAnswer hands
+// it the raw answer before returning the *APIError.
+type errorBodyReader interface {
+	readErrorBody(data []byte)
+}
+
 // decodeAnswer turns a WeChat JSON answer into an *APIError or into out.
 func decodeAnswer(path string, data []byte, out any) error {
 	var st apiStatus
@@ -270,6 +282,9 @@ func decodeAnswer(path string, data []byte, out any) error {
 		return fmt.Errorf("%w: %s: %v", ErrBadResponse, path, err)
 	}
 	if st.ErrCode != 0 {
+		if eb, ok := out.(errorBodyReader); ok {
+			eb.readErrorBody(data)
+		}
 		return newAPIError(path, st.ErrCode, st.ErrMsg)
 	}
 	if out == nil {
@@ -279,104 +294,6 @@ func decodeAnswer(path string, data []byte, out any) error {
 		return fmt.Errorf("%w: %s: %v", ErrBadResponse, path, err)
 	}
 	return nil
-}
-
-// secretParams are query parameters whose values must never reach an error or a log.
-var secretParams = [...]string{"access_token", "secret", "refresh_token", "code", "ticket"}
-
-// redactErr strips secrets from the URL that net/http puts in its errors, and, by value,
-// the same secrets from the rest of the error's text.
-func redactErr(err error) error {
-	var ue *url.Error
-	if !errors.As(err, &ue) {
-		return err
-	}
-	var values []string
-	if u, perr := url.Parse(ue.URL); perr == nil {
-		q := u.Query()
-		for _, p := range secretParams {
-			values = append(values, q[p]...)
-		}
-	}
-	ue.URL = redactURL(ue.URL)
-	return scrubValues(err, values)
-}
-
-// minSecretLen is the shortest value scrubbed from error text: shorter ones (test fixtures)
-// would mangle ordinary words. Real secrets and tokens are 32 characters or more.
-const minSecretLen = 6
-
-// redactedError is an error whose text had secrets replaced. It unwraps to the original, so
-// errors.Is and errors.As still see what the transport returned.
-type redactedError struct {
-	msg string
-	err error
-}
-
-func (e *redactedError) Error() string { return e.msg }
-func (e *redactedError) Unwrap() error { return e.err }
-
-// scrub removes by value from err's text every secret the Client knows: its AppSecret, the
-// secret parameters of query (access_token, code, refresh_token, ...), every credential in
-// its cache, and extra. It returns err itself when its text holds none of them.
-func (c *Client) scrub(err error, query url.Values, extra ...string) error {
-	if err == nil {
-		return nil
-	}
-	values := append(extra, c.appSecret)
-	for _, p := range secretParams {
-		values = append(values, query[p]...)
-	}
-	values = c.tokens.knownValues(values)
-	return scrubValues(err, values)
-}
-
-// scrubText is scrub for a string.
-func (c *Client) scrubText(s string, extra ...string) string {
-	return replaceValues(s, c.tokens.knownValues(append(extra, c.appSecret)))
-}
-
-func scrubValues(err error, values []string) error {
-	msg := err.Error()
-	if clean := replaceValues(msg, values); clean != msg {
-		return &redactedError{msg: clean, err: err}
-	}
-	return err
-}
-
-// replaceValues replaces each value (longest first, so that a token containing another is
-// gone whole) and its query-escaped form with [REDACTED].
-func replaceValues(s string, values []string) string {
-	sort.Slice(values, func(i, j int) bool { return len(values[i]) > len(values[j]) })
-	for _, v := range values {
-		if len(v) < minSecretLen {
-			continue
-		}
-		s = strings.ReplaceAll(s, v, "[REDACTED]")
-		if esc := url.QueryEscape(v); esc != v {
-			s = strings.ReplaceAll(s, esc, "[REDACTED]")
-		}
-	}
-	return s
-}
-
-func redactURL(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return "[unparsable URL]"
-	}
-	q := u.Query()
-	changed := false
-	for _, p := range secretParams {
-		if q.Has(p) {
-			q.Set(p, "REDACTED")
-			changed = true
-		}
-	}
-	if changed {
-		u.RawQuery = q.Encode()
-	}
-	return u.String()
 }
 
 // discardHandler is slog's handler that drops everything (slog.DiscardHandler needs Go 1.24).

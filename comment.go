@@ -133,23 +133,14 @@ func (c *Client) ListComments(ctx context.Context, r ListCommentsRequest) (*Comm
 // EachComment walks the comments of type t of an article page by page and calls fn with
 // each non-empty page; an error from fn stops the walk and is returned.
 func (c *Client) EachComment(ctx context.Context, msgDataID int64, index int, t CommentType, fn func([]Comment) error) error {
-	for begin := 0; ; {
+	return eachOffsetPage(func(begin int) ([]Comment, int, error) {
 		page, err := c.ListComments(ctx, ListCommentsRequest{MsgDataID: msgDataID, Index: index,
 			Begin: begin, Count: MaxCommentPage, Type: t})
 		if err != nil {
-			return err
+			return nil, 0, err
 		}
-		if len(page.Comments) == 0 {
-			return nil
-		}
-		if err := fn(page.Comments); err != nil {
-			return err
-		}
-		begin += len(page.Comments)
-		if begin >= page.Total {
-			return nil
-		}
-	}
+		return page.Comments, page.Total, nil
+	}, fn)
 }
 
 // MarkElectComment elects (精选) the comment userCommentID: it shows to every reader.

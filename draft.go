@@ -349,12 +349,16 @@ func newPageRequest(path string, offset, count int, noContent bool) (pageRequest
 //
 // https://developers.weixin.qq.com/doc/service/api/draftbox/draftmanage/api_draft_batchget.html
 func (c *Client) ListDrafts(ctx context.Context, offset, count int, noContent bool) (*DraftList, error) {
-	const path = "/cgi-bin/draft/batchget"
+	return batchGetPage[DraftList](ctx, c, "/cgi-bin/draft/batchget", offset, count, noContent)
+}
+
+// batchGetPage reads a page of draft/batchget or freepublish/batchget into a new T.
+func batchGetPage[T any](ctx context.Context, c *Client, path string, offset, count int, noContent bool) (*T, error) {
 	in, err := newPageRequest(path, offset, count, noContent)
 	if err != nil {
 		return nil, err
 	}
-	var out DraftList
+	var out T
 	if err := c.postJSON(ctx, path, nil, &in, &out); err != nil {
 		return nil, err
 	}
@@ -393,30 +397,32 @@ func (c *Client) draftSwitch(ctx context.Context, q url.Values) (bool, error) {
 // newest first) until the box ends, fn returns an error, or ctx is done. Drafts added or
 // deleted during the walk shift the pages, as WeChat pages by offset.
 func (c *Client) EachDraft(ctx context.Context, noContent bool, fn func(drafts []DraftItem) error) error {
-	return eachPage(func(offset int) (int, int, error) {
+	return eachOffsetPage(func(offset int) ([]DraftItem, int, error) {
 		page, err := c.ListDrafts(ctx, offset, MaxDraftListCount, noContent)
 		if err != nil {
-			return 0, 0, err
+			return nil, 0, err
 		}
-		if len(page.Item) > 0 {
-			if err := fn(page.Item); err != nil {
-				return 0, 0, err
-			}
-		}
-		return len(page.Item), page.TotalCount, nil
-	})
+		return page.Item, page.TotalCount, nil
+	}, fn)
 }
 
-// eachPage walks offset pages: page fetches the page at offset and reports its length and
-// the total; the walk ends on an empty page or at the total.
-func eachPage(page func(offset int) (n, total int, err error)) error {
+// eachOffsetPage walks a list paged by offset: list reads the page at offset and reports
+// the total; fn gets every non-empty page. The walk ends on an empty page, at the total, or
+// at the first error of either.
+func eachOffsetPage[T any](list func(offset int) (items []T, total int, err error), fn func([]T) error) error {
 	for offset := 0; ; {
-		n, total, err := page(offset)
+		items, total, err := list(offset)
 		if err != nil {
 			return err
 		}
-		offset += n
-		if n == 0 || offset >= total {
+		if len(items) == 0 {
+			return nil
+		}
+		if err := fn(items); err != nil {
+			return err
+		}
+		offset += len(items)
+		if offset >= total {
 			return nil
 		}
 	}

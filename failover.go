@@ -129,7 +129,7 @@ func (t *clientTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if len(t.backups) == 0 || !rewindable || !sameOrigin(req.URL, t.primary) {
 		resp, err := t.rt().RoundTrip(req)
 		if err != nil {
-			return nil, t.c.scrub(err, req.URL.Query())
+			return nil, t.c.cleanErr(err, req.URL.Query())
 		}
 		return t.scrubResponse(resp, req.URL), nil
 	}
@@ -165,7 +165,7 @@ func (t *clientTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 			break
 		}
 	}
-	return nil, t.c.scrub(err, req.URL.Query())
+	return nil, t.c.cleanErr(err, req.URL.Query())
 }
 
 // order lists the origins to try: the base URL and then the backups, or, while a backup is
@@ -256,7 +256,7 @@ type scrubBody struct {
 func (b *scrubBody) Read(p []byte) (int, error) {
 	n, err := b.ReadCloser.Read(p)
 	if err != nil && err != io.EOF {
-		err = b.c.scrub(err, b.u.Query())
+		err = b.c.cleanErr(err, b.u.Query())
 	}
 	return n, err
 }

@@ -258,32 +258,18 @@ type PublishedList struct {
 //
 // https://developers.weixin.qq.com/doc/service/api/public/api_freepublish_batchget.html
 func (c *Client) ListPublishedArticles(ctx context.Context, offset, count int, noContent bool) (*PublishedList, error) {
-	const path = "/cgi-bin/freepublish/batchget"
-	in, err := newPageRequest(path, offset, count, noContent)
-	if err != nil {
-		return nil, err
-	}
-	var out PublishedList
-	if err := c.postJSON(ctx, path, nil, &in, &out); err != nil {
-		return nil, err
-	}
-	return &out, nil
+	return batchGetPage[PublishedList](ctx, c, "/cgi-bin/freepublish/batchget", offset, count, noContent)
 }
 
 // EachPublishedArticle calls fn with every page of the account's published messages
 // (MaxDraftListCount a page, newest first) until the list ends, fn returns an error, or ctx
 // is done.
 func (c *Client) EachPublishedArticle(ctx context.Context, noContent bool, fn func(items []PublishedItem) error) error {
-	return eachPage(func(offset int) (int, int, error) {
+	return eachOffsetPage(func(offset int) ([]PublishedItem, int, error) {
 		page, err := c.ListPublishedArticles(ctx, offset, MaxDraftListCount, noContent)
 		if err != nil {
-			return 0, 0, err
+			return nil, 0, err
 		}
-		if len(page.Item) > 0 {
-			if err := fn(page.Item); err != nil {
-				return 0, 0, err
-			}
-		}
-		return len(page.Item), page.TotalCount, nil
-	})
+		return page.Item, page.TotalCount, nil
+	}, fn)
 }

@@ -1,14 +1,9 @@
 package offiaccount
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
-	"io"
-	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 )
@@ -347,31 +342,27 @@ func (c *Client) previewMass(ctx context.Context, to massBody, m MassMessage) (*
 	return c.sendMass(ctx, pathMassPreview, b)
 }
 
-// sendMass posts a send and reads the job, keeping the msg_id of a 45065 answer, which the
-// common call path drops with the rest of an error body.
+// sendMass posts a send and reads the job, keeping the msg_id of a 45065 answer.
 func (c *Client) sendMass(ctx context.Context, path string, b massBody) (*MassJob, error) {
-	body, err := encodeBody(&b)
-	if err != nil {
-		return nil, fmt.Errorf("offiaccount: %s: encoding request: %w", path, err)
+	var out massAnswer
+	err := c.postJSON(ctx, path, nil, &b, &out)
+	var apiErr *APIError
+	if errors.As(err, &apiErr) && apiErr.Code == CodeMassClientMsgIDExists {
+		return nil, &MassDuplicateError{MsgID: out.earlier, Err: apiErr}
 	}
-	var job MassJob
-	err = c.withToken(ctx, path, nil, nil, func(q url.Values) error {
-		data, err := c.postRaw(ctx, path, q, body)
-		if err != nil {
-			return err
-		}
-		err = decodeAnswer(path, data, &job)
-		var apiErr *APIError
-		if errors.As(err, &apiErr) && apiErr.Code == CodeMassClientMsgIDExists {
-			return &MassDuplicateError{MsgID: earlierMsgID(data), Err: apiErr}
-		}
-		return err
-	})
 	if err != nil {
 		return nil, err
 	}
-	return &job, nil
+	return &out.MassJob, nil
 }
+
+// massAnswer is a send's answer: the job, or the earlier msg_id of an error answer.
+type massAnswer struct {
+	MassJob
+	earlier int64
+}
+
+func (a *massAnswer) readErrorBody(data []byte) { a.earlier = earlierMsgID(data) }
 
 // earlierMsgID reads the msg_id of a 45065 answer, a number or a string of digits; 0 when
 // the answer has none that is valid.
@@ -387,32 +378,6 @@ func earlierMsgID(data []byte) int64 {
 		return 0
 	}
 	return n
-}
-
-// postRaw posts body and returns the answer's bytes, with the transport errors of do.
-func (c *Client) postRaw(ctx context.Context, path string, q url.Values, body []byte) ([]byte, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.baseURL+path+"?"+q.Encode(), bytes.NewReader(body))
-	if err != nil {
-		return nil, fmt.Errorf("offiaccount: %s: %w", path, redactErr(err))
-	}
-	req.Header.Set("Content-Type", "application/json; charset=utf-8")
-	req.Header.Set("Accept", "application/json")
-	resp, err := c.httpClient.Do(req)
-	if err != nil {
-		return nil, fmt.Errorf("offiaccount: %s: %w", path, redactErr(err))
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes+1))
-	if err != nil {
-		return nil, fmt.Errorf("offiaccount: %s: reading response: %w", path, redactErr(err))
-	}
-	if resp.StatusCode != http.StatusOK {
-		return nil, &StatusError{StatusCode: resp.StatusCode, Path: path}
-	}
-	if len(data) > maxResponseBytes {
-		return nil, fmt.Errorf("%w: %s: response larger than %d bytes", ErrBadResponse, path, maxResponseBytes)
-	}
-	return data, nil
 }
 
 // MassStatus is the state of a mass send job (msg_status).

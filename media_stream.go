@@ -202,7 +202,7 @@ func (c *Client) send(ctx context.Context, method, path string, q url.Values, bo
 	}
 	req, err := http.NewRequestWithContext(ctx, method, u, body)
 	if err != nil {
-		return nil, fmt.Errorf("offiaccount: %s: %w", path, redactErr(err))
+		return nil, fmt.Errorf("offiaccount: %s: %w", path, c.cleanErr(err, q))
 	}
 	if body != nil {
 		req.ContentLength = size
@@ -210,7 +210,7 @@ func (c *Client) send(ctx context.Context, method, path string, q url.Values, bo
 	}
 	resp, err := c.httpClient.Do(req)
 	if err != nil {
-		return nil, fmt.Errorf("offiaccount: %s: %w", path, redactErr(err))
+		return nil, fmt.Errorf("offiaccount: %s: %w", path, c.cleanErr(err, q))
 	}
 	return resp, nil
 }
@@ -220,7 +220,7 @@ func readAnswer(path string, resp *http.Response, out any) error {
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes+1))
 	if err != nil {
-		return fmt.Errorf("offiaccount: %s: reading response: %w", path, redactErr(err))
+		return fmt.Errorf("offiaccount: %s: reading response: %w", path, cleanErr(err, nil))
 	}
 	if resp.StatusCode != http.StatusOK {
 		return &StatusError{StatusCode: resp.StatusCode, Path: path}

@@ -2,11 +2,8 @@ package offiaccount
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"net/http"
 	"net/url"
-	"strings"
 	"time"
 )
 
@@ -96,32 +93,5 @@ func (c *Client) ClearQuotaByAppSecret(ctx context.Context) error {
 		return invalidf(path, "the Client has no AppSecret (made with WithTokenSource)")
 	}
 	q := url.Values{"appid": {c.appID}, "appsecret": {c.appSecret}}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.baseURL+path+"?"+q.Encode(), nil)
-	if err != nil {
-		return fmt.Errorf("offiaccount: %s: %w", path, c.scrubSecret(err))
-	}
-	req.Header.Set("Accept", "application/json")
-	resp, err := c.httpClient.Do(req)
-	if err != nil {
-		return fmt.Errorf("offiaccount: %s: %w", path, c.scrubSecret(err))
-	}
-	return readAnswer(path, resp, nil)
+	return c.doNoToken(ctx, http.MethodPost, path, q, nil, nil)
 }
-
-// scrubSecret takes the AppSecret out of err before anything wraps it: net/http puts the
-// whole URL in its errors, and the redaction of client.go does not know the appsecret
-// parameter. An error that still quotes the secret is replaced.
-func (c *Client) scrubSecret(err error) error {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		ue.URL = strings.ReplaceAll(ue.URL, url.QueryEscape(c.appSecret), "REDACTED")
-		ue.URL = strings.ReplaceAll(ue.URL, c.appSecret, "REDACTED")
-	}
-	if strings.Contains(err.Error(), c.appSecret) || strings.Contains(err.Error(), url.QueryEscape(c.appSecret)) {
-		return errWithheld
-	}
-	return err
-}
-
-// errWithheld stands for a transport error whose text quoted the AppSecret.
-var errWithheld = errors.New("request failed (details withheld: they quoted the AppSecret)")

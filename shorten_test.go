@@ -3,7 +3,6 @@ package offiaccount
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -71,7 +70,8 @@ func TestClearQuotaByAppSecret(t *testing.T) {
 		case 2:
 			return httpmock.NewStringResponse(200, `{"errcode":48006,"errmsg":"forbid to clear quota because of reaching the limit"}`), nil
 		}
-		return nil, errors.New("connection reset by peer")
+		// A chatty transport quotes the whole URL, the AppSecret with it.
+		return nil, fmt.Errorf("connection reset by peer (POST %s)", req.URL)
 	})
 	ctx := context.Background()
 	require.NoError(t, c.ClearQuotaByAppSecret(ctx))
@@ -83,6 +83,9 @@ func TestClearQuotaByAppSecret(t *testing.T) {
 		assert.NotContains(t, s, testSecret)
 	}
 	assert.Contains(t, err.Error(), "connection reset by peer")
+	assert.Contains(t, err.Error(), "appsecret=REDACTED", "the URL net/http quotes")
+	assert.Contains(t, err.Error(), "appsecret=[REDACTED]", "the URL the transport quoted")
+	assertNoSecretInChain(t, err, testSecret)
 	assert.Zero(t, mt.GetCallCountInfo()["POST "+testAPI+"/cgi-bin/stable_token"])
 
 	// A Client without the AppSecret cannot.

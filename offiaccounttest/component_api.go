@@ -81,6 +81,20 @@ func (p *Platform) componentCallLocked(r *request, in interface{ componentAppID(
 	return p.comp.byAppID[t.appID], nil
 }
 
+// authorizerCallLocked is componentCallLocked for a call about one authorizer, in's
+// authorizer_appid: 61003 when the component holds no authorization of it.
+func (p *Platform) authorizerCallLocked(r *request, in *compBody) (*componentRec, *authorizerRec, any) {
+	c, fail := p.componentCallLocked(r, in)
+	if fail != nil {
+		return nil, nil, fail
+	}
+	a := c.auths[in.AuthorizerAppID]
+	if a == nil {
+		return nil, nil, p.compErr(codeComponentNotAuthorized)
+	}
+	return c, a, nil
+}
+
 type compBody struct {
 	ComponentAppID    string `json:"component_appid"`
 	AuthorizerAppID   string `json:"authorizer_appid"`
@@ -176,13 +190,9 @@ func (p *Platform) handleQueryAuth(r *request) (any, int) {
 
 func (p *Platform) handleAuthorizerToken(r *request) (any, int) {
 	var in compBody
-	c, fail := p.componentCallLocked(r, &in)
+	c, a, fail := p.authorizerCallLocked(r, &in)
 	if fail != nil {
 		return fail, 0
-	}
-	a := c.auths[in.AuthorizerAppID]
-	if a == nil {
-		return p.compErr(codeComponentNotAuthorized), 0
 	}
 	if in.RefreshToken != a.refreshToken {
 		return p.compErr(codeRefreshTokenInvalid), 0
@@ -194,13 +204,9 @@ func (p *Platform) handleAuthorizerToken(r *request) (any, int) {
 
 func (p *Platform) handleAuthorizerInfo(r *request) (any, int) {
 	var in compBody
-	c, fail := p.componentCallLocked(r, &in)
+	_, a, fail := p.authorizerCallLocked(r, &in)
 	if fail != nil {
 		return fail, 0
-	}
-	a := c.auths[in.AuthorizerAppID]
-	if a == nil {
-		return p.compErr(codeComponentNotAuthorized), 0
 	}
 	return map[string]any{
 		"authorizer_info": map[string]any{"nick_name": "Fake " + in.AuthorizerAppID, "user_name": "gh_" + in.AuthorizerAppID,
@@ -241,12 +247,9 @@ var authorizerOptions = map[string][]string{
 
 func (p *Platform) handleGetOption(r *request) (any, int) {
 	var in compBody
-	c, fail := p.componentCallLocked(r, &in)
+	c, _, fail := p.authorizerCallLocked(r, &in)
 	if fail != nil {
 		return fail, 0
-	}
-	if c.auths[in.AuthorizerAppID] == nil {
-		return p.compErr(codeComponentNotAuthorized), 0
 	}
 	if _, ok := authorizerOptions[in.OptionName]; !ok {
 		return nil, codeInvalidArgs
@@ -260,12 +263,9 @@ func (p *Platform) handleGetOption(r *request) (any, int) {
 
 func (p *Platform) handleSetOption(r *request) (any, int) {
 	var in compBody
-	c, fail := p.componentCallLocked(r, &in)
+	c, _, fail := p.authorizerCallLocked(r, &in)
 	if fail != nil {
 		return fail, 0
-	}
-	if c.auths[in.AuthorizerAppID] == nil {
-		return p.compErr(codeComponentNotAuthorized), 0
 	}
 	ok := false
 	for _, v := range authorizerOptions[in.OptionName] {

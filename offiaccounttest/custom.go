@@ -35,16 +35,14 @@ type messageState struct {
 	windowSent map[string]int  // messages sent in the user's current window
 	typing     map[string]bool // users shown "正在输入"
 
-	templates  []Template
-	sent       []SentTemplate
-	byClientID map[string]int64 // client_msg_id → msgid
-	nextMsgID  int64
-	industry   [2]int
+	templates []Template
+	sent      []SentTemplate
+	nextMsgID int64
+	industry  [2]int
 }
 
 func newMessageState() messageState {
-	return messageState{windowSent: make(map[string]int), typing: make(map[string]bool),
-		byClientID: make(map[string]int64), nextMsgID: firstMsgID}
+	return messageState{windowSent: make(map[string]int), typing: make(map[string]bool), nextMsgID: firstMsgID}
 }
 
 // SentMessages returns the customer-service messages appID sent, oldest first.

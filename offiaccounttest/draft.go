@@ -1,7 +1,6 @@
 package offiaccounttest
 
 import (
-	"net/http"
 	"slices"
 	"strconv"
 	"time"
@@ -147,11 +146,7 @@ func publishRoute(path string) (route, bool) {
 	default:
 		return route{}, false
 	}
-	r := route{needsToken: true, fn: fn}
-	if post {
-		r.method = http.MethodPost
-	}
-	return r, true
+	return apiRoute(fn, post, true, 0), true
 }
 
 // checkArticleLocked applies WeChat's rules to one article of a draft: the documented
@@ -355,17 +350,23 @@ func (p *Platform) handleDraftBatchGet(r *request) (any, int) {
 	if code != 0 {
 		return nil, code
 	}
-	all := r.acct.publishing().drafts
-	page := []draftPageItem{}
+	return newestFirstPage(r.acct.publishing().drafts, in, func(d *DraftRecord) draftPageItem {
+		return draftPageItem{d.MediaID, newsItems{pageArticles(d.Articles, in.NoContent)}, d.UpdateTime.Unix()}
+	}), 0
+}
+
+// newestFirstPage answers a batchget: in.Count items from in.Offset of all, counted from its
+// end (the newest), each made by item, with the totals WeChat puts around them.
+func newestFirstPage[R, I any](all []R, in pageBody, item func(R) I) any {
+	page := []I{}
 	for k := len(all) - 1 - in.Offset; k >= 0 && len(page) < in.Count; k-- {
-		d := all[k]
-		page = append(page, draftPageItem{d.MediaID, newsItems{pageArticles(d.Articles, in.NoContent)}, d.UpdateTime.Unix()})
+		page = append(page, item(all[k]))
 	}
 	return struct {
-		TotalCount int             `json:"total_count"`
-		ItemCount  int             `json:"item_count"`
-		Item       []draftPageItem `json:"item"`
-	}{len(all), len(page), page}, 0
+		TotalCount int `json:"total_count"`
+		ItemCount  int `json:"item_count"`
+		Item       []I `json:"item"`
+	}{len(all), len(page), page}
 }
 
 // handleDraftSwitch is POST /cgi-bin/draft/switch[?checkonly=1]: reports the switch, and

@@ -276,14 +276,7 @@ func (p *Platform) handlePublishBatchGet(r *request) (any, int) {
 			all = append(all, rec)
 		}
 	}
-	page := []publishedPageItem{}
-	for k := len(all) - 1 - in.Offset; k >= 0 && len(page) < in.Count; k-- {
-		rec := all[k]
-		page = append(page, publishedPageItem{rec.articleID, newsItems{pageArticles(rec.articles, in.NoContent)}, rec.visible.Unix()})
-	}
-	return struct {
-		TotalCount int                 `json:"total_count"`
-		ItemCount  int                 `json:"item_count"`
-		Item       []publishedPageItem `json:"item"`
-	}{len(all), len(page), page}, 0
+	return newestFirstPage(all, in, func(rec *publishedRecord) publishedPageItem {
+		return publishedPageItem{rec.articleID, newsItems{pageArticles(rec.articles, in.NoContent)}, rec.visible.Unix()}
+	}), 0
 }

@@ -1,7 +1,6 @@
 package offiaccounttest
 
 import (
-	"net/http"
 	"slices"
 	"sort"
 	"strconv"
@@ -519,9 +518,5 @@ func groupAPIRoute(path string) (route, bool) {
 			return route{}, false
 		}
 	}
-	r := route{needsToken: token, maxBody: maxBody, fn: fn}
-	if post {
-		r.method = http.MethodPost
-	}
-	return r, true
+	return apiRoute(fn, post, token, maxBody), true
 }

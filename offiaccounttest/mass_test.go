@@ -17,25 +17,49 @@ import (
 	"github.com/wxgo/offiaccount/offiaccounttest"
 )
 
-// recordEvents installs a callback Handler that records the raw XML of every event it receives.
-func recordEvents(t *testing.T, p *offiaccounttest.Platform) *[]string {
+// eventRecorder keeps the messages a callback Handler received, as the SDK parsed them.
+type eventRecorder struct{ msgs []*offiaccount.Message }
+
+// names lists the events received, in order.
+func (r *eventRecorder) names() []offiaccount.EventType {
+	var out []offiaccount.EventType
+	for _, m := range r.msgs {
+		out = append(out, m.Event)
+	}
+	return out
+}
+
+// last returns the last message of event e received, failing the test if there is none.
+func (r *eventRecorder) last(t *testing.T, e offiaccount.EventType) *offiaccount.Message {
+	t.Helper()
+	for i := len(r.msgs) - 1; i >= 0; i-- {
+		if r.msgs[i].Event == e {
+			return r.msgs[i]
+		}
+	}
+	require.Failf(t, "event not received", "%s", e)
+	return nil
+}
+
+// recordEvents installs a callback Handler that records every event it receives.
+func recordEvents(t *testing.T, p *offiaccounttest.Platform) *eventRecorder {
 	t.Helper()
 	h, err := offiaccount.NewHandler("eventtoken")
 	require.NoError(t, err)
-	var got []string
+	rec := new(eventRecorder)
 	h.HandleDefault(func(_ context.Context, m *offiaccount.Message) (offiaccount.Reply, error) {
-		got = append(got, string(m.Event))
+		rec.msgs = append(rec.msgs, m)
 		return nil, nil
 	})
 	p.SetEventSender(&offiaccounttest.Sender{Handler: h, Token: "eventtoken"})
-	return &got
+	return rec
 }
 
 // pushedXML returns the plaintext XML of the pushed events named event.
-func pushedXML(p *offiaccounttest.Platform, event string) []string {
+func pushedXML(p *offiaccounttest.Platform, event offiaccount.EventType) []string {
 	var out []string
 	for _, e := range p.PushedEvents() {
-		if e.Exchange != nil && strings.Contains(string(e.Exchange.Request), "<Event><![CDATA["+event+"]]></Event>") {
+		if e.Exchange != nil && strings.Contains(string(e.Exchange.Request), "<Event><![CDATA["+string(event)+"]]></Event>") {
 			out = append(out, string(e.Exchange.Request))
 		}
 	}
@@ -64,8 +88,8 @@ func TestFakeMassSendPushesJobFinish(t *testing.T) {
 	assert.Equal(t, 1, p.PendingEvents())
 
 	p.Advance(offiaccounttest.MassJobDuration)
-	assert.Equal(t, []string{"MASSSENDJOBFINISH"}, *events)
-	xmls := pushedXML(p, "MASSSENDJOBFINISH")
+	assert.Equal(t, []offiaccount.EventType{offiaccount.EventMassSendDone}, events.names())
+	xmls := pushedXML(p, offiaccount.EventMassSendDone)
 	require.Len(t, xmls, 1)
 	x := xmls[0]
 	for _, want := range []string{
@@ -79,6 +103,15 @@ func TestFakeMassSendPushesJobFinish(t *testing.T) {
 	} {
 		assert.Contains(t, x, want)
 	}
+	// The SDK reads the same event into its typed fields.
+	done := events.last(t, offiaccount.EventMassSendDone)
+	assert.Equal(t, "mphelper", done.FromUserName)
+	assert.Equal(t, job.MsgID, done.MsgID)
+	assert.Equal(t, "send success", done.Status)
+	assert.Equal(t, []int{4, 3, 3, 0}, []int{done.TotalCount, done.FilterCount, done.SentCount, done.ErrorCount})
+	assert.Equal(t, &offiaccount.CopyrightCheckResult{CheckState: 1}, done.CopyrightCheckResult)
+	assert.Equal(t, &offiaccount.ArticleURLResult{Count: 1, ResultList: []offiaccount.ArticleURLItem{
+		{ArticleIdx: 1, ArticleURL: fmt.Sprintf("https://mp.weixin.qq.com/s/%d", job.MsgDataID)}}}, done.ArticleURLResult)
 
 	st, err = c.GetMassStatus(ctx, job.MsgID)
 	require.NoError(t, err)
@@ -176,7 +209,7 @@ func TestFakeMassReprint(t *testing.T) {
 	require.NoError(t, err)
 
 	p.Advance(offiaccounttest.MassJobDuration)
-	xmls := pushedXML(p, "MASSSENDJOBFINISH")
+	xmls := pushedXML(p, offiaccount.EventMassSendDone)
 	require.Len(t, xmls, 0, "no event sender: nothing was posted")
 	events := p.PushedEvents()
 	require.Len(t, events, 3)
@@ -194,6 +227,29 @@ func TestFakeMassReprint(t *testing.T) {
 		assert.Contains(t, x, "<Status><![CDATA["+w[0]+"]]></Status>")
 		assert.Contains(t, x, w[1])
 		assert.Contains(t, x, "<OriginalArticleUrl><![CDATA[https://mp.weixin.qq.com/s/original-")
+
+		// The SDK reads the nested results the fake wrote.
+		m, err := offiaccount.ParseMessage(e.Message.XML())
+		require.NoError(t, err)
+		assert.Equal(t, offiaccount.EventMassSendDone, m.Event)
+		assert.Equal(t, id, m.MsgID)
+		assert.Equal(t, w[0], m.Status)
+		cr := m.CopyrightCheckResult
+		require.NotNil(t, cr)
+		require.Len(t, cr.ResultList, 1)
+		assert.Equal(t, 1, cr.Count)
+		item := cr.ResultList[0]
+		assert.Equal(t, 1, item.ArticleIdx)
+		assert.Equal(t, 2, item.AuditState)
+		assert.Equal(t, 1, item.OriginalArticleType)
+		assert.True(t, strings.HasPrefix(item.OriginalArticleURL, "https://mp.weixin.qq.com/s/original-"))
+		assert.Equal(t, id != refused.MsgID, item.CanReprint)
+		assert.True(t, item.NeedReplaceContent)
+		assert.True(t, item.NeedShowReprintSource)
+		wantState := map[int64]int{stop.MsgID: 3, goOn.MsgID: 2, refused.MsgID: 3}[id]
+		assert.Equal(t, wantState, cr.CheckState)
+		require.NotNil(t, m.ArticleURLResult)
+		assert.Equal(t, id == goOn.MsgID, m.ArticleURLResult.Count == 1, "only the send that went out has article URLs")
 	}
 	st, err := c.GetMassStatus(ctx, stop.MsgID)
 	require.NoError(t, err)

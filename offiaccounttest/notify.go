@@ -1,7 +1,5 @@
 package offiaccounttest
 
-import "net/http"
-
 // Routes and errcodes shared by mass sending (mass.go) and subscribe notifications
 // (subscribe.go).
 
@@ -89,9 +87,5 @@ func notifyRoute(path string) (route, bool) {
 	default:
 		return route{}, false
 	}
-	r := route{needsToken: true, fn: fn}
-	if post {
-		r.method = http.MethodPost
-	}
-	return r, true
+	return apiRoute(fn, post, true, 0), true
 }

@@ -100,9 +100,15 @@ func accountAPIRoute(path string) (route, bool) {
 	default:
 		return groupAPIRoute(path) // kf.go, datacube.go, comment.go, shorten.go
 	}
-	r := route{needsToken: true, maxBody: maxBody, fn: fn}
+	return apiRoute(fn, post, true, maxBody), true
+}
+
+// apiRoute is the route of an endpoint: POST only or any method, with or without the
+// access_token, maxBody as in route.
+func apiRoute(fn func(p *Platform, r *request) (any, int), post, token bool, maxBody int64) route {
+	r := route{needsToken: token, maxBody: maxBody, fn: fn}
 	if post {
 		r.method = http.MethodPost
 	}
-	return r, true
+	return r
 }

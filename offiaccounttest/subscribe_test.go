@@ -125,12 +125,16 @@ func TestFakeSubscribeNeedsAcceptance(t *testing.T) {
 	assert.True(t, errors.Is(err, offiaccount.ErrUserRefused))
 
 	require.NoError(t, p.AcceptSubscription(sdkAppID, "o-buyer", id))
-	assert.Equal(t, []string{"subscribe_msg_popup_event"}, *events, "the popup event is pushed at once")
-	popup := pushedXML(p, "subscribe_msg_popup_event")
+	assert.Equal(t, []offiaccount.EventType{offiaccount.EventSubscribeMsgPopup}, events.names(), "the popup event is pushed at once")
+	popup := pushedXML(p, offiaccount.EventSubscribeMsgPopup)
 	require.Len(t, popup, 1)
 	assert.Contains(t, popup[0], "<FromUserName><![CDATA[o-buyer]]></FromUserName>")
 	assert.Contains(t, popup[0], "<SubscribeMsgPopupEvent><List><TemplateId><![CDATA["+id+
 		"]]></TemplateId><SubscribeStatusString><![CDATA[accept]]></SubscribeStatusString><PopupScene>2</PopupScene></List></SubscribeMsgPopupEvent>")
+	got := events.last(t, offiaccount.EventSubscribeMsgPopup)
+	assert.Equal(t, "o-buyer", got.FromUserName)
+	assert.Equal(t, []offiaccount.SubscribeMsgItem{{TemplateID: id, SubscribeStatusString: offiaccount.SubscribeStatusAccept, PopupScene: 2}},
+		got.SubscribeMsgList, "the SDK reads the fake's XML")
 
 	msgID, err := c.SendSubscribeMessage(ctx, shippingNotice("o-buyer", id))
 	require.NoError(t, err)
@@ -144,10 +148,12 @@ func TestFakeSubscribeNeedsAcceptance(t *testing.T) {
 	// The sent event follows on the fake clock.
 	assert.Equal(t, 1, p.PendingEvents())
 	p.Advance(offiaccounttest.SubscribeSentDelay)
-	assert.Equal(t, []string{"subscribe_msg_popup_event", "subscribe_msg_sent_event"}, *events)
-	sentXML := pushedXML(p, "subscribe_msg_sent_event")
+	assert.Equal(t, []offiaccount.EventType{offiaccount.EventSubscribeMsgPopup, offiaccount.EventSubscribeMsgSent}, events.names())
+	sentXML := pushedXML(p, offiaccount.EventSubscribeMsgSent)
 	require.Len(t, sentXML, 1)
 	assert.Contains(t, sentXML[0], fmt.Sprintf("<SubscribeMsgSentEvent><List><TemplateId><![CDATA[%s]]></TemplateId><MsgID>%d</MsgID><ErrorCode>0</ErrorCode><ErrorStatus><![CDATA[success]]></ErrorStatus></List></SubscribeMsgSentEvent>", id, msgID))
+	assert.Equal(t, []offiaccount.SubscribeMsgItem{{TemplateID: id, MsgID: msgID, ErrorStatus: "success"}},
+		events.last(t, offiaccount.EventSubscribeMsgSent).SubscribeMsgList)
 
 	// A one-time acceptance is used up.
 	_, err = c.SendSubscribeMessage(ctx, shippingNotice("o-buyer", id))
@@ -157,10 +163,12 @@ func TestFakeSubscribeNeedsAcceptance(t *testing.T) {
 	require.NoError(t, p.AcceptSubscription(sdkAppID, "o-buyer", id))
 	require.NoError(t, p.AcceptSubscription(sdkAppID, "o-buyer", id))
 	require.NoError(t, p.RejectSubscription(sdkAppID, "o-buyer", id))
-	change := pushedXML(p, "subscribe_msg_change_event")
+	change := pushedXML(p, offiaccount.EventSubscribeMsgChange)
 	require.Len(t, change, 1)
 	assert.Contains(t, change[0], "<SubscribeMsgChangeEvent><List><TemplateId><![CDATA["+id+
 		"]]></TemplateId><SubscribeStatusString><![CDATA[reject]]></SubscribeStatusString></List></SubscribeMsgChangeEvent>")
+	assert.Equal(t, []offiaccount.SubscribeMsgItem{{TemplateID: id, SubscribeStatusString: offiaccount.SubscribeStatusReject}},
+		events.last(t, offiaccount.EventSubscribeMsgChange).SubscribeMsgList)
 	_, err = c.SendSubscribeMessage(ctx, shippingNotice("o-buyer", id))
 	requireCode(t, err, offiaccount.CodeSubscribeUserRefused)
 
@@ -174,16 +182,20 @@ func TestFakeSubscribeLongTermAndData(t *testing.T) {
 	p, c := newSDK(t)
 	ctx := context.Background()
 	p.AddUser(sdkAppID, offiaccounttest.User{OpenID: "o-buyer"})
-	recordEvents(t, p)
+	events := recordEvents(t, p)
 	id, err := c.AddSubscribeTemplate(ctx, 1003, []int{1, 2, 3}, "物流进度")
 	require.NoError(t, err)
 	once := addShippingTemplate(t, c)
 	require.NoError(t, p.AcceptSubscription(sdkAppID, "o-buyer", id, once), "one popup, two templates")
-	popup := pushedXML(p, "subscribe_msg_popup_event")
+	popup := pushedXML(p, offiaccount.EventSubscribeMsgPopup)
 	require.Len(t, popup, 1)
 	assert.Contains(t, popup[0], "<SubscribeMsgPopupEvent><List><TemplateId><![CDATA["+id+"]]></TemplateId>"+
 		"<SubscribeStatusString><![CDATA[accept]]></SubscribeStatusString><PopupScene>2</PopupScene></List>"+
 		"<List><TemplateId><![CDATA["+once+"]]></TemplateId>")
+	assert.Equal(t, []offiaccount.SubscribeMsgItem{
+		{TemplateID: id, SubscribeStatusString: offiaccount.SubscribeStatusAccept, PopupScene: 2},
+		{TemplateID: once, SubscribeStatusString: offiaccount.SubscribeStatusAccept, PopupScene: 2},
+	}, events.last(t, offiaccount.EventSubscribeMsgPopup).SubscribeMsgList, "one event, a List item each")
 	_, err = c.SendSubscribeMessage(ctx, shippingNotice("o-buyer", once))
 	require.NoError(t, err)
 	notice := offiaccount.SubscribeMessage{ToUser: "o-buyer", TemplateID: id,

@@ -11,23 +11,16 @@ import (
 	"github.com/wxgo/offiaccount/offiaccounttest"
 )
 
-// The events of notifications, named as WeChat posts them.
-const (
-	eventPopup      = offiaccount.EventType("subscribe_msg_popup_event")
-	eventSubSent    = offiaccount.EventType("subscribe_msg_sent_event")
-	eventMassFinish = offiaccount.EventType("MASSSENDJOBFINISH")
-)
-
-// eventLog is what the bot saw of the platform's pushes.
+// eventLog is what the bot saw of the platform's pushes, as the SDK parsed them.
 type eventLog struct {
 	mu   sync.Mutex
-	seen map[offiaccount.EventType][]string // event → FromUserName of each
+	seen map[offiaccount.EventType][]*offiaccount.Message
 }
 
 func (l *eventLog) handle(_ context.Context, m *offiaccount.Message) (offiaccount.Reply, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.seen[m.Event] = append(l.seen[m.Event], m.FromUserName)
+	l.seen[m.Event] = append(l.seen[m.Event], m)
 	return nil, nil
 }
 
@@ -37,12 +30,22 @@ func (l *eventLog) count(e offiaccount.EventType) int {
 	return len(l.seen[e])
 }
 
+// last returns the last event e the bot got, or nil.
+func (l *eventLog) last(e offiaccount.EventType) *offiaccount.Message {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if s := l.seen[e]; len(s) > 0 {
+		return s[len(s)-1]
+	}
+	return nil
+}
+
 // notifySteps: a subscribe notification from the public library to a user who accepts it,
 // and a mass send to a tag, with the events WeChat pushes back reaching the bot.
 func notifySteps(ctx context.Context, client *offiaccount.Client, p *offiaccounttest.Platform, bot *offiaccount.Handler, botURL string) error {
 	section("subscribe notifications (订阅通知) and mass send (群发)")
-	log := &eventLog{seen: make(map[offiaccount.EventType][]string)}
-	for _, e := range []offiaccount.EventType{eventPopup, eventSubSent, eventMassFinish} {
+	log := &eventLog{seen: make(map[offiaccount.EventType][]*offiaccount.Message)}
+	for _, e := range []offiaccount.EventType{offiaccount.EventSubscribeMsgPopup, offiaccount.EventSubscribeMsgSent, offiaccount.EventMassSendDone} {
 		bot.HandleEvent(e, log.handle)
 	}
 	p.SetEventSender(&offiaccounttest.Sender{Target: botURL, Token: token, Mode: offiaccounttest.ModeSafe,
@@ -102,9 +105,10 @@ func notifySteps(ctx context.Context, client *offiaccount.Client, p *offiaccount
 	if err := p.AcceptSubscription(appID, userOpenID, tmpl); err != nil {
 		return err
 	}
-	popup := lastPushed(p, eventPopup)
-	if log.count(eventPopup) != 1 || !strings.Contains(popup, "<TemplateId><![CDATA["+tmpl+"]]></TemplateId><SubscribeStatusString><![CDATA[accept]]>") {
-		return fmt.Errorf("the popup event did not reach the bot (%d seen): %s", log.count(eventPopup), popup)
+	popup := log.last(offiaccount.EventSubscribeMsgPopup)
+	if log.count(offiaccount.EventSubscribeMsgPopup) != 1 || len(popup.SubscribeMsgList) != 1 ||
+		popup.SubscribeMsgList[0].TemplateID != tmpl || popup.SubscribeMsgList[0].SubscribeStatusString != offiaccount.SubscribeStatusAccept {
+		return fmt.Errorf("the popup event did not reach the bot (%d seen): %+v", log.count(offiaccount.EventSubscribeMsgPopup), eventItems(popup))
 	}
 	ok("user accepts", "subscribe_msg_popup_event (accept) pushed to the bot, sealed in safe mode")
 
@@ -114,9 +118,10 @@ func notifySteps(ctx context.Context, client *offiaccount.Client, p *offiaccount
 	}
 	ok("bizsend", fmt.Sprintf("notice sent, msgid %d, data %v", msgID, values))
 	p.Advance(offiaccounttest.SubscribeSentDelay)
-	sent := lastPushed(p, eventSubSent)
-	if log.count(eventSubSent) != 1 || !strings.Contains(sent, fmt.Sprintf("<MsgID>%d</MsgID>", msgID)) {
-		return fmt.Errorf("the sent event did not reach the bot (%d seen): %s", log.count(eventSubSent), sent)
+	sent := log.last(offiaccount.EventSubscribeMsgSent)
+	if log.count(offiaccount.EventSubscribeMsgSent) != 1 || len(sent.SubscribeMsgList) != 1 ||
+		sent.SubscribeMsgList[0].MsgID != msgID || sent.SubscribeMsgList[0].ErrorStatus != "success" {
+		return fmt.Errorf("the sent event did not reach the bot (%d seen): %+v", log.count(offiaccount.EventSubscribeMsgSent), eventItems(sent))
 	}
 	ok("sent event", "subscribe_msg_sent_event with the same MsgID and ErrorStatus success")
 	if _, err := client.SendSubscribeMessage(ctx, notice); !errors.Is(err, offiaccount.ErrUserRefused) {
@@ -146,9 +151,9 @@ func massSteps(ctx context.Context, client *offiaccount.Client, p *offiaccountte
 		return err
 	}
 	p.Advance(offiaccounttest.MassJobDuration)
-	finish := lastPushed(p, eventMassFinish)
-	if log.count(eventMassFinish) != 1 || !strings.Contains(finish, fmt.Sprintf("<MsgID>%d</MsgID><Status><![CDATA[send success]]></Status>", job.MsgID)) {
-		return fmt.Errorf("MASSSENDJOBFINISH did not reach the bot (%d seen): %s", log.count(eventMassFinish), finish)
+	finish := log.last(offiaccount.EventMassSendDone)
+	if log.count(offiaccount.EventMassSendDone) != 1 || finish.MsgID != job.MsgID || finish.Status != "send success" {
+		return fmt.Errorf("MASSSENDJOBFINISH for msg_id %d did not reach the bot (%d seen)", job.MsgID, log.count(offiaccount.EventMassSendDone))
 	}
 	ok("mass to tag", fmt.Sprintf("msg_id %d to tag %q; MASSSENDJOBFINISH \"send success\" reached the bot", job.MsgID, tag.Name))
 	_, err = client.SendMassToTag(ctx, tag.ID, msg)
@@ -160,13 +165,10 @@ func massSteps(ctx context.Context, client *offiaccount.Client, p *offiaccountte
 	return nil
 }
 
-// lastPushed returns the plaintext XML of the last pushed event named e, or "".
-func lastPushed(p *offiaccounttest.Platform, e offiaccount.EventType) string {
-	events := p.PushedEvents()
-	for i := len(events) - 1; i >= 0; i-- {
-		if ex := events[i].Exchange; ex != nil && strings.Contains(string(ex.Request), "<Event><![CDATA["+string(e)+"]]></Event>") {
-			return string(ex.Request)
-		}
+// eventItems is the List items of a subscribe-notification event the bot got, for an error.
+func eventItems(m *offiaccount.Message) []offiaccount.SubscribeMsgItem {
+	if m == nil {
+		return nil
 	}
-	return ""
+	return m.SubscribeMsgList
 }
