@@ -21,6 +21,19 @@ const DefaultCallUploadMaxBytes = 20 << 20
 // "//host/…", "cgi-bin/…", a path with a query, fragment, "..", spaces or control characters
 // no. The query must not carry an access_token of its own: the Client adds the account's.
 func checkCallPath(method, path string, query url.Values) error {
+	if err := checkAPIPath(method, path); err != nil {
+		return err
+	}
+	for k := range query {
+		if strings.EqualFold(k, "access_token") {
+			return invalidf(path, "query carries access_token: the Client adds the account's own")
+		}
+	}
+	return nil
+}
+
+// checkAPIPath is checkCallPath without the rule on access_token.
+func checkAPIPath(method, path string) error {
 	const what = "Call"
 	switch method {
 	case http.MethodGet, http.MethodPost:
@@ -41,11 +54,6 @@ func checkCallPath(method, path string, query url.Values) error {
 	}
 	if bad {
 		return invalidf(what, "path %q is not an API path like /cgi-bin/user/info (no scheme, host, query or ..)", path)
-	}
-	for k := range query {
-		if strings.EqualFold(k, "access_token") {
-			return invalidf(path, "query carries access_token: the Client adds the account's own")
-		}
 	}
 	return nil
 }
@@ -73,6 +81,31 @@ func (c *Client) Call(ctx context.Context, method, path string, query url.Values
 		return invalidf(path, "a GET request carries no body")
 	}
 	return c.callWithToken(ctx, method, path, query, in, out)
+}
+
+// CallWithoutToken calls the API at path like [Client.Call] but adds no access_token: for
+// endpoints that take their credentials in the query or the body themselves, such as the
+// component_access_token of a third-party platform (第三方平台, package component), a user's
+// web access_token, or an AppID and AppSecret. It sends the request once (no token to
+// refresh, so no retry); paths, *APIError decoding and the replacement of transport errors
+// are those of Call.
+//
+// Secrets stay out of errors and log lines by name and by value: the values of the query
+// parameters and JSON body fields named access_token, secret, appsecret, code, ticket,
+// refresh_token, component_appsecret, component_access_token, component_verify_ticket,
+// pre_auth_code, authorization_code, authorizer_access_token and authorizer_refresh_token
+// (at any depth of the body) are replaced wherever a transport quotes them, as are the
+// Client's AppSecret and cached credentials.
+//
+// https://developers.weixin.qq.com/doc/oplatform/developers/dev/guide.html
+func (c *Client) CallWithoutToken(ctx context.Context, method, path string, query url.Values, in, out any) error {
+	if err := checkAPIPath(method, path); err != nil {
+		return err
+	}
+	if method == http.MethodGet && in != nil {
+		return invalidf(path, "a GET request carries no body")
+	}
+	return c.doNoToken(ctx, method, path, query, in, out)
 }
 
 // FormFile is the file part of a multipart/form-data upload made with [Client.CallUpload].

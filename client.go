@@ -244,7 +244,7 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 	}
 	req, err := http.NewRequestWithContext(ctx, method, u, rd)
 	if err != nil {
-		return fmt.Errorf("offiaccount: %s: %w", path, c.cleanErr(err, query))
+		return fmt.Errorf("offiaccount: %s: %w", path, c.cleanErr(err, query, jsonSecrets(bytes.NewReader(body))...))
 	}
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json; charset=utf-8")
@@ -252,12 +252,12 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 	req.Header.Set("Accept", "application/json")
 	resp, err := c.httpClient.Do(req)
 	if err != nil {
-		return fmt.Errorf("offiaccount: %s: %w", path, c.cleanErr(err, query))
+		return fmt.Errorf("offiaccount: %s: %w", path, c.cleanErr(err, query, jsonSecrets(bytes.NewReader(body))...))
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes+1))
 	if err != nil {
-		return fmt.Errorf("offiaccount: %s: reading response: %w", path, c.cleanErr(err, query))
+		return fmt.Errorf("offiaccount: %s: reading response: %w", path, c.cleanErr(err, query, jsonSecrets(bytes.NewReader(body))...))
 	}
 	if resp.StatusCode != http.StatusOK {
 		return &StatusError{StatusCode: resp.StatusCode, Path: path}

@@ -8,21 +8,32 @@
 //   - [Client]: the WeChat API for one account (AppID), with the access_token and JS-SDK
 //     tickets cached, refreshed before they expire and shared by every goroutine and, through
 //     a [TokenStore], by every process of the account. Every method takes a context.Context
-//     and returns an *[APIError] for WeChat's errcodes. API groups: custom menus
-//     ([Client.CreateMenu]), JS-SDK ([Client.JSConfig]), web authorization
-//     ([Client.AuthCodeURL]), customer-service messages ([Client.SendCustomMessage]),
-//     template messages ([Client.SendTemplateMessage]), users and tags
-//     ([Client.GetUserInfo]), parametric QR codes ([Client.CreateQRCode]), media
-//     ([Client.UploadMedia]), diagnostics ([Client.CallbackIPs]), mass send
-//     ([Client.SendMassToAll]) and subscribe notifications ([Client.SendSubscribeMessage]).
+//     and returns an *[APIError] for WeChat's errcodes. See "API groups" below.
 //   - The callback [Handler]: a plain http.Handler that verifies WeChat's signatures,
 //     decrypts, decodes typed messages and events, routes them to your functions, answers
 //     WeChat's retries with the first reply, and sends passive replies.
 //
-// More API groups: customer-service staff and sessions ([Client.AddKFAccount]), statistics
-// ([Client.ListUserSummary]), comments ([Client.ListComments]) and short keys
-// ([Client.GenShortKey]). [Client.Call], [Client.CallUpload] and [Client.CallDownload] reach
-// any endpoint the package does not wrap, with the same token handling and errors.
+// # API groups
+//
+// One file per group of WeChat's documentation, each method linking the page it wraps:
+//
+//   - custom menus ([Client.CreateMenu]), JS-SDK ([Client.JSConfig]) and web authorization
+//     ([Client.AuthCodeURL]);
+//   - customer-service messages ([Client.SendCustomMessage]) and customer-service staff,
+//     sessions and chat history ([Client.AddKFAccount], [Client.EachKFMsgRecord]);
+//   - template messages ([Client.SendTemplateMessage]), mass send ([Client.SendMassToAll],
+//     [Client.SendMassToTag]) and subscribe notifications ([Client.SendSubscribeMessage]);
+//   - users, tags and the blacklist ([Client.GetUserInfo]) and parametric QR codes
+//     ([Client.CreateQRCode]);
+//   - media and materials ([Client.UploadMedia], [Client.AddMaterial]), drafts and
+//     publishing ([Client.AddDraft], [Client.SubmitPublish], [Client.GetPublishJob]) and
+//     the comments of published articles ([Client.ListComments], [Client.EachComment]);
+//   - statistics ([Client.ListUserSummary] and the other datacube lists), short keys
+//     ([Client.GenShortKey]), quotas ([Client.APIQuota], [Client.ClearQuotaByAppSecret]) and
+//     diagnostics ([Client.CallbackIPs], [Client.CheckCallback]);
+//   - anything else: [Client.Call], [Client.CallUpload] and [Client.CallDownload] reach an
+//     endpoint the package does not wrap with the same token handling, retry and errors, and
+//     [Client.CallWithoutToken] one that takes its credential in the query or body.
 //
 // Nothing in the package is global: two Clients for two accounts never interfere, and no
 // secret (AppSecret, EncodingAESKey, access_token, tickets) is ever written to an error or a
@@ -31,8 +42,11 @@
 // Package [github.com/wxgo/offiaccount/offiaccounttest] is a fake WeChat platform and a
 // sender that plays WeChat toward a callback, for tests with no account and no network; the
 // separate module github.com/wxgo/offiaccount/redisstore shares tokens and retry records
-// between servers through Redis. Package [github.com/wxgo/offiaccount/component] runs a
-// third-party platform (第三方平台) that gives a Client per authorized account.
+// between servers through Redis. Package [github.com/wxgo/offiaccount/component] runs an
+// Open Platform third-party platform (第三方平台): it receives the authorization events, keeps
+// the component_access_token, gives an ordinary Client per authorized account (whose token is
+// that account's authorizer_access_token) and serves every account's messages with a
+// Handler each; it uses only this package's public API.
 //
 // # Naming
 //

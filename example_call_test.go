@@ -34,3 +34,21 @@ func ExampleClient_Call() {
 	// o-alice zh_CN <nil>
 	// 48001 api unauthorized 64eed8de-4cdaca9b-1be8f193
 }
+
+// Calling an endpoint that takes its credential in the query instead of the account's
+// access_token: here /sns/auth with a user's web access_token. The Client adds nothing and
+// retries nothing; an errcode still comes back as an *APIError.
+func ExampleClient_CallWithoutToken() {
+	client, stop := newExampleServer(map[string]string{
+		"/sns/auth": `{"errcode":0,"errmsg":"ok"}`,
+	})
+	defer stop()
+	q := url.Values{"access_token": {"USER_WEB_TOKEN"}, "openid": {"o-alice"}}
+	var st struct {
+		ErrMsg string `json:"errmsg"`
+	}
+	err := client.CallWithoutToken(context.Background(), http.MethodGet, "/sns/auth", q, nil, &st)
+	fmt.Println(st.ErrMsg, err)
+	// Output:
+	// ok <nil>
+}

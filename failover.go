@@ -129,9 +129,9 @@ func (t *clientTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if len(t.backups) == 0 || !rewindable || !sameOrigin(req.URL, t.primary) {
 		resp, err := t.rt().RoundTrip(req)
 		if err != nil {
-			return nil, t.c.cleanErr(err, req.URL.Query())
+			return nil, t.c.cleanErr(err, req.URL.Query(), requestSecrets(req)...)
 		}
-		return t.scrubResponse(resp, req.URL), nil
+		return t.scrubResponse(resp, req), nil
 	}
 	ctx := req.Context()
 	sentOriginal := false
@@ -153,19 +153,19 @@ func (t *clientTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 		if i > 0 {
 			t.c.logger.LogAttrs(ctx, slog.LevelWarn, "offiaccount: API domain unreachable, trying another",
-				slog.String("to", o.Host), slog.String("error", t.c.scrub(err, req.URL.Query()).Error()))
+				slog.String("to", o.Host), slog.String("error", t.c.scrub(err, req.URL.Query(), requestSecrets(req)...).Error()))
 		}
 		var resp *http.Response
 		resp, err = t.rt().RoundTrip(r)
 		if err == nil {
 			t.settle(o, i > 0)
-			return t.scrubResponse(resp, req.URL), nil
+			return t.scrubResponse(resp, req), nil
 		}
 		if !neverLeft(ctx, err) {
 			break
 		}
 	}
-	return nil, t.c.cleanErr(err, req.URL.Query())
+	return nil, t.c.cleanErr(err, req.URL.Query(), requestSecrets(req)...)
 }
 
 // order lists the origins to try: the base URL and then the backups, or, while a backup is
@@ -240,23 +240,23 @@ func retarget(req *http.Request, from, to *url.URL) (*http.Request, bool) {
 }
 
 // scrubResponse makes the errors of reading the body as clean as the transport's.
-func (t *clientTransport) scrubResponse(resp *http.Response, u *url.URL) *http.Response {
+func (t *clientTransport) scrubResponse(resp *http.Response, req *http.Request) *http.Response {
 	if resp.Body != nil && resp.Body != http.NoBody {
-		resp.Body = &scrubBody{ReadCloser: resp.Body, c: t.c, u: u}
+		resp.Body = &scrubBody{ReadCloser: resp.Body, c: t.c, req: req}
 	}
 	return resp
 }
 
 type scrubBody struct {
 	io.ReadCloser
-	c *Client
-	u *url.URL // the request's, whose query is parsed only on an error
+	c   *Client
+	req *http.Request // whose query and body are searched for secrets only on an error
 }
 
 func (b *scrubBody) Read(p []byte) (int, error) {
 	n, err := b.ReadCloser.Read(p)
 	if err != nil && err != io.EOF {
-		err = b.c.cleanErr(err, b.u.Query())
+		err = b.c.cleanErr(err, b.req.URL.Query(), requestSecrets(b.req)...)
 	}
 	return n, err
 }

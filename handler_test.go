@@ -698,8 +698,21 @@ func TestHandlerSlowReplyGoesOutThroughARetry(t *testing.T) {
 // when no attempt can carry the reply any more.
 func TestHandlerLastAttemptAnswersSuccessInTime(t *testing.T) {
 	t.Parallel()
-	timing := RetryTiming{Attempts: 3, AttemptTimeout: 500 * time.Millisecond, Margin: 150 * time.Millisecond}
+	// The last attempt is answered AttemptTimeout-Margin after it arrives; a Margin of half
+	// the timeout leaves half a second for a busy machine (with -race) to get the answer to
+	// the client in time, and half a timeout of arrival jitter before an attempt is taken for
+	// another.
+	timing := RetryTiming{Attempts: 3, AttemptTimeout: time.Second, Margin: 500 * time.Millisecond}
 	h, s := realClockHandler(t, timing)
+	// The handler's own clock: its first reading is the first attempt's arrival, which the
+	// function's deadline counts from.
+	var firstOnce sync.Once
+	var first time.Time
+	h.now = func() time.Time {
+		now := time.Now()
+		firstOnce.Do(func() { first = now })
+		return now
+	}
 	deadline := make(chan time.Time, 1)
 	done := make(chan struct{})
 	release := make(chan struct{})
@@ -725,9 +738,10 @@ func TestHandlerLastAttemptAnswersSuccessInTime(t *testing.T) {
 	assert.Equal(t, "success", a3.body)
 	assert.Less(t, a3.took, timing.AttemptTimeout)
 
-	dl := <-deadline
-	want := a1.start.Add(time.Duration(timing.Attempts)*timing.AttemptTimeout - timing.Margin)
-	assert.WithinDuration(t, want, dl, 100*time.Millisecond)
+	dl := <-deadline // sent after the first attempt arrived, so first is set
+	want := first.Add(time.Duration(timing.Attempts)*timing.AttemptTimeout - timing.Margin)
+	assert.WithinDuration(t, want, dl, time.Millisecond, "the function's deadline: when the last attempt gives up")
+	assert.False(t, first.Before(a1.start), "the handler's clock started with the first attempt")
 	select {
 	case <-done:
 	case <-time.After(5 * time.Second):

@@ -8,18 +8,115 @@ package offiaccount
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"net"
+	"net/http"
 	"net/url"
 	"os"
+	"regexp"
 	"sort"
 	"strings"
 	"syscall"
 )
 
-// secretParams are query parameters whose values must never reach an error or a log.
-var secretParams = [...]string{"access_token", "secret", "appsecret", "refresh_token", "code", "ticket"}
+// secretParams are the query parameters and JSON body fields whose values must never reach
+// an error or a log: the account's and, for package component and CallWithoutToken, a
+// third-party platform's credentials, as WeChat names them.
+var secretParams = [...]string{"access_token", "secret", "appsecret", "refresh_token", "code", "ticket",
+	"component_appsecret", "component_access_token", "component_verify_ticket", "pre_auth_code",
+	"authorization_code", "authorizer_access_token", "authorizer_refresh_token"}
+
+// maxSecretScan bounds how much of a request body is searched for secret fields.
+const maxSecretScan = 1 << 20
+
+func isSecretParam(name string) bool {
+	for _, p := range secretParams {
+		if p == name {
+			return true
+		}
+	}
+	return false
+}
+
+// jsonSecrets returns the string values of the secretParams fields of a JSON text, at any
+// depth; a text that is not JSON (or is cut short) yields what was read before the fault.
+func jsonSecrets(r io.Reader) []string {
+	dec := json.NewDecoder(io.LimitReader(r, maxSecretScan))
+	type level struct{ object, wantKey bool }
+	var stack []level
+	var out []string
+	secretValue := false
+	afterValue := func() {
+		if n := len(stack); n > 0 && stack[n-1].object {
+			stack[n-1].wantKey = true
+		}
+	}
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return out
+		}
+		if n := len(stack); n > 0 && stack[n-1].wantKey {
+			if key, ok := tok.(string); ok {
+				secretValue = isSecretParam(key)
+				stack[n-1].wantKey = false
+				continue
+			}
+		}
+		switch v := tok.(type) {
+		case json.Delim:
+			if v == '{' || v == '[' {
+				stack = append(stack, level{object: v == '{', wantKey: v == '{'})
+			} else if len(stack) > 0 {
+				stack = stack[:len(stack)-1]
+				afterValue()
+			}
+		case string:
+			if secretValue {
+				out = append(out, v)
+			}
+			afterValue()
+		default:
+			afterValue()
+		}
+		secretValue = false
+	}
+}
+
+// secretInText finds the secretParams in a text as JSON fields ("name":"value", also with
+// escaped quotes) and as query parameters (name=value): how a transport quotes a request or
+// an earlier answer.
+var secretInText = regexp.MustCompile(`(?:\\?"(` + strings.Join(secretParams[:], "|") + `)\\?"\s*:\s*\\?"([^"\\]+)` +
+	`|(?:^|[?&\s"'(])(` + strings.Join(secretParams[:], "|") + `)=([^&\s"'#)]+))`)
+
+// textSecrets returns the values of the secretParams a text quotes.
+func textSecrets(text string) []string {
+	var out []string
+	for _, m := range secretInText.FindAllStringSubmatch(text, -1) {
+		for _, v := range [...]string{m[2], m[4]} {
+			if v != "" && !strings.Contains(v, "REDACTED") { // already replaced
+				out = append(out, v)
+			}
+		}
+	}
+	return out
+}
+
+// requestSecrets returns the values of the secret fields of req's JSON body, read from a
+// copy (GetBody); a streamed body is not read.
+func requestSecrets(req *http.Request) []string {
+	if req == nil || req.GetBody == nil || req.Body == nil || req.Body == http.NoBody {
+		return nil
+	}
+	body, err := req.GetBody()
+	if err != nil {
+		return nil
+	}
+	defer body.Close()
+	return jsonSecrets(body)
+}
 
 // minSecretLen is the shortest value scrubbed from error text: shorter ones (test fixtures)
 // would mangle ordinary words. Real secrets and tokens are 32 characters or more.
@@ -70,6 +167,13 @@ func (e *cleanNetError) Temporary() bool { return e.timeout }
 // its Op, Net and addresses; a *net.DNSError its fields. Any other error becomes a
 // cleanError. values, and the secret parameters of a *url.Error's URL, are replaced by value.
 func cleanErr(err error, values []string) error {
+	if err == nil {
+		return nil
+	}
+	return cleanErrValues(err, append(values, textSecrets(err.Error())...))
+}
+
+func cleanErrValues(err error, values []string) error {
 	switch e := err.(type) {
 	case nil:
 		return nil
@@ -83,12 +187,12 @@ func cleanErr(err error, values []string) error {
 				values = append(values, q[p]...)
 			}
 		}
-		return &url.Error{Op: e.Op, URL: replaceValues(redactURL(e.URL), values), Err: cleanErr(e.Err, values)}
+		return &url.Error{Op: e.Op, URL: replaceValues(redactURL(e.URL), values), Err: cleanErrValues(e.Err, values)}
 	case *net.OpError:
 		if e.Err == nil {
 			break
 		}
-		return &net.OpError{Op: e.Op, Net: e.Net, Source: e.Source, Addr: e.Addr, Err: cleanErr(e.Err, values)}
+		return &net.OpError{Op: e.Op, Net: e.Net, Source: e.Source, Addr: e.Addr, Err: cleanErrValues(e.Err, values)}
 	case *net.DNSError:
 		if len(matchedSentinels(e)) > 0 {
 			break // from Go 1.23 it may unwrap to a context error; keep that instead
@@ -131,11 +235,12 @@ func (c *Client) scrub(err error, query url.Values, extra ...string) error {
 	if err == nil {
 		return nil
 	}
-	values := c.knownSecrets(query, extra)
-	if msg := err.Error(); replaceValues(msg, values) == msg {
+	msg := err.Error()
+	values := append(c.knownSecrets(query, extra), textSecrets(msg)...)
+	if replaceValues(msg, values) == msg {
 		return err
 	}
-	return cleanErr(err, values)
+	return cleanErrValues(err, values)
 }
 
 func (c *Client) knownSecrets(query url.Values, extra []string) []string {

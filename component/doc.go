@@ -16,5 +16,7 @@
 // one credential WeChat cannot hand out again without the account's owner, is stored without
 // expiry ([DurableStore]) and can be recovered with [Platform.RestoreRefreshTokens].
 //
-// The package uses the standard library and the root package only.
+// The package uses the standard library and the root package's public API only: its requests
+// go through [offiaccount.Client.CallWithoutToken], so a transport's error never carries the
+// component secret, the verify ticket, a code or a token.
 package component

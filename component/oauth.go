@@ -76,7 +76,7 @@ func (p *Platform) snsCall(ctx context.Context, path string, q url.Values) (*off
 		}
 		q.Set("component_access_token", tok)
 		var out userTokenAnswer
-		err = p.do(ctx, http.MethodGet, path, q, nil, &out)
+		err = p.tokenClient.CallWithoutToken(ctx, http.MethodGet, path, q, nil, &out)
 		var apiErr *offiaccount.APIError
 		if attempt == 0 && errors.As(err, &apiErr) && (apiErr.Code == offiaccount.CodeInvalidCredential || apiErr.Code == offiaccount.CodeAccessTokenExpired) {
 			p.tokenClient.InvalidateAccessToken(ctx, tok)

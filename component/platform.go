@@ -1,12 +1,9 @@
 package component
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -23,8 +20,6 @@ const (
 	VerifyTicketLifetime = 12 * time.Hour
 	// DefaultMaxClients bounds the authorizer Clients a Platform keeps in memory.
 	DefaultMaxClients = 100000
-
-	maxResponseBytes = 1 << 20
 )
 
 // Store keys, under the platform's prefix "component:<ComponentAppID>:".
@@ -332,75 +327,11 @@ func (p *Platform) call(ctx context.Context, path string, in, out any) error {
 	}
 }
 
-// post sends one JSON request and decodes the answer; it never retries.
+// post sends one JSON request through the root package's call path (no access_token; the
+// query and body credentials are redacted by name from any transport error) and never
+// retries.
 func (p *Platform) post(ctx context.Context, path string, q url.Values, in, out any) error {
-	var body bytes.Buffer
-	enc := json.NewEncoder(&body)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(in); err != nil {
-		return fmt.Errorf("component: %s: encoding request: %w", path, err)
-	}
-	return p.do(ctx, http.MethodPost, path, q, &body, out)
-}
-
-// do sends one request. Errors never contain the query (tokens, codes).
-func (p *Platform) do(ctx context.Context, method, path string, q url.Values, body io.Reader, out any) error {
-	u := p.baseURL + path
-	if len(q) > 0 {
-		u += "?" + q.Encode()
-	}
-	req, err := http.NewRequestWithContext(ctx, method, u, body)
-	if err != nil {
-		return fmt.Errorf("component: %s: building request failed", path)
-	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json; charset=utf-8")
-	}
-	resp, err := p.hc.Do(req)
-	if err != nil {
-		var ue *url.Error
-		if errors.As(err, &ue) {
-			err = ue.Err // the URL holds the token
-		}
-		return fmt.Errorf("component: %s: %w", path, err)
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes+1))
-	if err != nil {
-		return fmt.Errorf("component: %s: reading response: %w", path, err)
-	}
-	if resp.StatusCode != http.StatusOK {
-		return &offiaccount.StatusError{StatusCode: resp.StatusCode, Path: path}
-	}
-	if len(data) > maxResponseBytes {
-		return fmt.Errorf("%w: %s: response too large", offiaccount.ErrBadResponse, path)
-	}
-	var st struct {
-		Code int    `json:"errcode"`
-		Msg  string `json:"errmsg"`
-	}
-	if err := json.Unmarshal(data, &st); err != nil {
-		return fmt.Errorf("%w: %s: %v", offiaccount.ErrBadResponse, path, err)
-	}
-	if st.Code != 0 {
-		return apiError(path, st.Code, st.Msg)
-	}
-	if out != nil {
-		if err := json.Unmarshal(data, out); err != nil {
-			return fmt.Errorf("%w: %s: %v", offiaccount.ErrBadResponse, path, err)
-		}
-	}
-	return nil
-}
-
-// apiError builds the root package's *APIError, splitting WeChat's "rid:" suffix off.
-func apiError(path string, code int, msg string) *offiaccount.APIError {
-	e := &offiaccount.APIError{Code: code, Message: msg, Path: path}
-	if i := strings.LastIndex(msg, "rid:"); i >= 0 {
-		e.RID = strings.TrimSpace(msg[i+len("rid:"):])
-		e.Message = strings.TrimRight(strings.TrimSpace(msg[:i]), ",;")
-	}
-	return e
+	return p.tokenClient.CallWithoutToken(ctx, http.MethodPost, path, q, in, out)
 }
 
 // prefixStore puts the platform's keys under its own prefix so that one store serves many

@@ -48,6 +48,7 @@ import (
 var knownImports = map[string]string{
 	"offiaccount":     "github.com/wxgo/offiaccount",
 	"offiaccounttest": "github.com/wxgo/offiaccount/offiaccounttest",
+	"component":       "github.com/wxgo/offiaccount/component",
 	"storetest":       "github.com/wxgo/offiaccount/storetest",
 	"redisstore":      "github.com/wxgo/offiaccount/redisstore",
 	"redis":           "github.com/redis/go-redis/v9",
