@@ -673,12 +673,14 @@ func realClockHandler(t *testing.T, timing RetryTiming) (*Handler, *sender) {
 // the second attempt, and the function runs once.
 func TestHandlerSlowReplyGoesOutThroughARetry(t *testing.T) {
 	t.Parallel()
-	timing := RetryTiming{Attempts: 3, AttemptTimeout: 500 * time.Millisecond, Margin: 150 * time.Millisecond}
+	// The reply is ready 1.4 s after the first attempt: in the middle of the second attempt,
+	// with 600 ms to spare before that attempt gives up, for a busy machine under -race.
+	timing := RetryTiming{Attempts: 3, AttemptTimeout: time.Second, Margin: 300 * time.Millisecond}
 	h, s := realClockHandler(t, timing)
 	var calls atomic.Int32
 	h.HandleText(func(ctx context.Context, m *Message) (Reply, error) {
 		calls.Add(1)
-		time.Sleep(750 * time.Millisecond)
+		time.Sleep(1400 * time.Millisecond)
 		return TextReply{Content: "late but here"}, nil
 	})
 	srv := httptest.NewServer(h)
