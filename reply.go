@@ -8,6 +8,7 @@ import (
 	"errors"
 	"slices"
 	"strconv"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -237,6 +238,9 @@ func AppendCDATA(dst []byte, s string) []byte {
 
 // cdataClean reports whether s can go into one CDATA section as it is.
 func cdataClean(s string) bool {
+	if xmlTextClean(s, false) {
+		return !strings.Contains(s, "]]>")
+	}
 	for i := 0; i < len(s); {
 		c := s[i]
 		if c < utf8.RuneSelf {
