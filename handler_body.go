@@ -55,13 +55,10 @@ func getBufSize(n int) *[]byte {
 // the largest class are dropped.
 func putBuf(b *[]byte) {
 	n := cap(*b)
-	if n < 1<<minBufShift {
+	if n < 1<<minBufShift || n > 1<<maxBufShift {
 		return
 	}
 	c := bits.Len(uint(n)) - 1 - minBufShift
-	if c >= len(bufPools) {
-		return
-	}
 	*b = (*b)[:0]
 	bufPools[c].Put(b)
 }
@@ -114,8 +111,10 @@ func (h *Handler) readRequestBody(r *http.Request, owned bool) (body []byte, poo
 		return nil, nil, errBodyTooLarge
 	}
 	if owned {
-		body = append([]byte(nil), body...)
+		owned := make([]byte, len(body))
+		copy(owned, body)
 		putBuf(bp)
+		body = owned
 		return body, nil, err
 	}
 	return body, bp, err
