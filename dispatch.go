@@ -152,7 +152,7 @@ func (h *Handler) run(ctx context.Context, m *Message) (body []byte) {
 	}
 	bp := getBufSize(replySizeHint(reply, m))
 	defer putBuf(bp)
-	plain := AppendReply((*bp)[:0], reply, m.FromUserName, m.ToUserName, h.now().Unix())
+	plain := appendMessageReply((*bp)[:0], reply, m, h.now().Unix())
 	*bp = plain[:0]
 	return append([]byte(nil), plain...)
 }

@@ -10,6 +10,7 @@ import (
 	"math/bits"
 	"net/http"
 	"sync"
+	"unicode/utf8"
 	"unsafe"
 )
 
@@ -222,4 +223,35 @@ func replySizeHint(r Reply, m *Message) int {
 		}
 	}
 	return n
+}
+
+// appendMessageReply is AppendReply answering m. A TextReply quoting a piece of m's own
+// document, such as an echo of m.Content, skips the character check AppendCDATA does: the
+// parser has checked those characters already, so a long text is checked once, not twice.
+func appendMessageReply(dst []byte, r Reply, m *Message, createTime int64) []byte {
+	if t, ok := r.(TextReply); ok && checkedText(m.Raw, t.Content) {
+		dst = appendReplyHead(dst, MsgTypeText, m.FromUserName, m.ToUserName, createTime)
+		dst = append(dst, "<Content><![CDATA["...)
+		dst = append(dst, t.Content...)
+		return append(dst, "]]></Content></xml>"...)
+	}
+	return AppendReply(dst, r, m.FromUserName, m.ToUserName, createTime)
+}
+
+// checkedText reports whether s lies in doc, a document the parser accepted, and starts and
+// ends on character boundaries. Such a string is a piece of one element's undecoded value
+// (the Message's strings that needed decoding are copies): valid UTF-8, only characters XML
+// allows, and no "]]>", so it can go into one CDATA section as it is.
+func checkedText(doc []byte, s string) bool {
+	if len(s) < 64 || len(doc) == 0 {
+		return false // not worth the check
+	}
+	base := uintptr(unsafe.Pointer(&doc[0]))
+	p := uintptr(unsafe.Pointer(unsafe.StringData(s)))
+	if p < base || p-base > uintptr(len(doc)) || uintptr(len(doc))-(p-base) < uintptr(len(s)) {
+		return false
+	}
+	start := int(p - base)
+	end := start + len(s)
+	return utf8.RuneStart(doc[start]) && (end == len(doc) || utf8.RuneStart(doc[end]))
 }

@@ -185,3 +185,47 @@ func TestHandlerLargeMessage(t *testing.T) {
 		})
 	}
 }
+
+func TestCheckedText(t *testing.T) {
+	doc := []byte("<xml><Content><![CDATA[" + strings.Repeat("你好 hello ", 10) + "]]></Content></xml>")
+	s := bytesString(doc)
+	start := strings.Index(s, "你")
+	end := strings.Index(s, "]]>")
+	assert.True(t, checkedText(doc, s[start:end]), "the whole value")
+	assert.True(t, checkedText(doc, s[start+3:end]), "from the second character")
+	assert.False(t, checkedText(doc, s[start+1:end]), "cut inside a character at the start")
+	assert.False(t, checkedText(doc, s[start:end-8]), "cut inside a character at the end")
+	assert.False(t, checkedText(doc, strings.Clone(s[start:end])), "a copy is not in the document")
+	assert.False(t, checkedText(doc, s[start:start+10]), "too short to bother")
+	assert.False(t, checkedText(nil, s[start:end]))
+	other := bytes.Clone(doc)
+	assert.False(t, checkedText(other, s[start:end]), "another document")
+}
+
+// Echoed text goes out unchecked only when it is a piece of the message; anything else is
+// escaped as before.
+func TestHandlerEchoesLongText(t *testing.T) {
+	long := strings.Repeat("长文本 with ]] and > and \t tabs ", 20)
+	tests := []struct {
+		name  string
+		reply func(m *Message) string
+		want  string
+	}{
+		{"echo", func(m *Message) string { return m.Content }, long},
+		{"a piece cut at a character", func(m *Message) string { return m.Content[3:] }, long[3:]},
+		{"ends with brackets", func(m *Message) string { return m.Content[:strings.LastIndex(m.Content, "]]")+2] }, long[:strings.LastIndex(long, "]]")+2]},
+		{"a piece cut inside a character", func(m *Message) string { return m.Content[1:] }, "\uFFFD\uFFFD" + long[3:]},
+		{"own text with ]]>", func(m *Message) string { return m.Content + "]]>" + m.Content }, long + "]]>" + long},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newTestHandler(t)
+			h.HandleText(func(_ context.Context, m *Message) (Reply, error) {
+				return TextReply{Content: tt.reply(m)}, nil
+			})
+			w := serve(h, newSender(nil).post(t, textMsg(1, long)))
+			require.Equal(t, http.StatusOK, w.Code)
+			assert.Equal(t, tt.want, decodeWireReply(t, w.Body.Bytes()).Content)
+		})
+	}
+}

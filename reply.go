@@ -175,15 +175,20 @@ func (r TransferCustomerServiceReply) AppendXMLFields(dst []byte) []byte {
 // addresses swapped from the incoming message; call it yourself to produce
 // replies in tests or in a handler of your own.
 func AppendReply(dst []byte, r Reply, toUser, fromUser string, createTime int64) []byte {
+	dst = appendReplyHead(dst, r.ReplyType(), toUser, fromUser, createTime)
+	dst = r.AppendXMLFields(dst)
+	return append(dst, "</xml>"...)
+}
+
+// appendReplyHead appends the envelope of a reply up to its own elements.
+func appendReplyHead(dst []byte, typ MsgType, toUser, fromUser string, createTime int64) []byte {
 	dst = append(dst, "<xml>"...)
 	dst = appendElem(dst, "ToUserName", toUser)
 	dst = appendElem(dst, "FromUserName", fromUser)
 	dst = append(dst, "<CreateTime>"...)
 	dst = strconv.AppendInt(dst, createTime, 10)
 	dst = append(dst, "</CreateTime>"...)
-	dst = appendElem(dst, "MsgType", string(r.ReplyType()))
-	dst = r.AppendXMLFields(dst)
-	return append(dst, "</xml>"...)
+	return appendElem(dst, "MsgType", string(typ))
 }
 
 // appendElem appends <name><![CDATA[value]]></name>.

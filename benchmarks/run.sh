@@ -31,6 +31,8 @@ go test -count=1 -run . . ./cmd/...
 
 echo "== build" >&2
 go test -c -o "$OUT/benchmarks.test" .
+commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
+if [ -n "$(git status --porcelain -- .. 2>/dev/null)" ]; then commit="$commit+changes"; fi
 
 start=$(date +%s)
 : >"$OUT/raw.txt"
@@ -72,6 +74,6 @@ profile held-1M-safe '^BenchmarkHeld$/^held=1M$/^case=safe$/^sdk=ours$'
 go run ./cmd/results -raw "$OUT/raw.txt" -benchstat "$OUT/benchstat.txt" -pprof "$OUT/pprof.txt" \
 	-benchtime "$BENCHTIME" -conc "$CONC" -wall "$wall" -note "$NOTE" \
 	-peer "$(go list -m -f '{{.Path}} {{.Version}}' github.com/silenceper/wechat/v2)" \
-	-commit "$(git rev-parse --short HEAD 2>/dev/null || echo unknown)" \
+	-commit "$commit" \
 	-kernel "$(uname -srm)" >"$RESULTS"
 echo "== wrote $RESULTS ($ROUNDS rounds in $wall)" >&2
