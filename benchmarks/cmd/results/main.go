@@ -31,6 +31,7 @@ func main() {
 	flag.StringVar(&o.kernel, "kernel", "", "uname -srm")
 	flag.StringVar(&o.note, "note", "", "a sentence about the conditions of the run")
 	flag.StringVar(&o.wall, "wall", "", "wall time of the rounds")
+	flag.StringVar(&o.notes, "notes", "", "markdown explaining the misses, included verbatim")
 	flag.Parse()
 	f, err := os.Open(o.raw)
 	if err != nil {
@@ -47,8 +48,8 @@ func main() {
 }
 
 type options struct {
-	raw, benchstat, pprof, benchtime, peer, commit, kernel, note, wall string
-	conc                                                               int
+	raw, benchstat, pprof, benchtime, peer, commit, kernel, note, wall, notes string
+	conc                                                                      int
 }
 
 // key names one measured series: BenchmarkGroup/row…/sdk=… and a unit.
@@ -380,6 +381,10 @@ func write(w io.Writer, o options, r *results) {
 			}
 		}
 		p("| %s | %s | %s | %s |\n", t.name, t.goal, orDash(t.measured), status)
+	}
+
+	if b := readFile(o.notes); b != "" {
+		p("\n%s", b)
 	}
 
 	p("\n## Callback handler in process (`BenchmarkHandler`)\n\n")

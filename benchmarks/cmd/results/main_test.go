@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"math"
+	"os"
 	"strings"
 	"testing"
 )
@@ -154,5 +155,23 @@ func TestWriteIsDeterministicAndMarksFewRounds(t *testing.T) {
 		if !strings.Contains(a.String(), want) {
 			t.Errorf("RESULTS.md lacks %q", want)
 		}
+	}
+}
+
+func TestWriteIncludesNotes(t *testing.T) {
+	r, err := parse(strings.NewReader(sample))
+	if err != nil {
+		t.Fatal(err)
+	}
+	notes := t.TempDir() + "/notes.md"
+	if err := os.WriteFile(notes, []byte("## Why targets are missed\n\nBecause."), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	write(&out, options{notes: notes}, r)
+	s := out.String()
+	i, j := strings.Index(s, "## Why targets are missed\n\nBecause.\n"), strings.Index(s, "## Callback handler")
+	if i < 0 || j < i {
+		t.Errorf("notes missing or not before the tables:\n%s", s)
 	}
 }
