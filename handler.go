@@ -383,8 +383,8 @@ func (h *Handler) serveVerify(w http.ResponseWriter, r *http.Request) {
 		h.reject(r, w, http.StatusForbidden, "invalid signature")
 	default:
 		hdr := w.Header()
-		hdr.Set("Content-Type", "text/plain; charset=utf-8")
-		hdr.Set("X-Content-Type-Options", "nosniff")
+		hdr["Content-Type"] = contentTypeText
+		hdr["X-Content-Type-Options"] = headerNosniff
 		io.WriteString(w, q.echostr)
 	}
 }

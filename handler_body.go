@@ -204,6 +204,7 @@ func (h *Handler) open(q callbackQuery, body []byte) (plain []byte, code int, re
 var (
 	contentTypeText = []string{"text/plain; charset=utf-8"}
 	contentTypeXML  = []string{"application/xml; charset=utf-8"}
+	headerNosniff   = []string{"nosniff"}
 )
 
 // replySizeHint guesses the size of r's document, so that a large reply is built in a buffer
