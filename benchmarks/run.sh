@@ -4,11 +4,11 @@
 # medians, per-round ratios (median and 10th-90th percentile), the targets and profiles of ours.
 #
 #   ./run.sh                                      # the real thing: 10 rounds, RESULTS.md
-#   ROUNDS=1 BENCHTIME=100x RESULTS=out/quick.md ./run.sh   # quick check of the pipeline
+#   ROUNDS=1 BENCHTIME=100x ./run.sh              # quick check of the pipeline, into out/RESULTS.md
 #
 # Environment: ROUNDS (10), BENCHTIME (500ms), BENCH (regexp, .), CONC (loopback concurrency,
-# 16), PROFTIME (2s, profiles of ours), OUT (raw outputs, ./out), RESULTS (RESULTS.md; point it
-# into $OUT for a scratch run), NOTE (a sentence on the run's conditions, quoted in RESULTS.md),
+# 16), PROFTIME (2s, profiles of ours), OUT (raw outputs, ./out), RESULTS (RESULTS.md for 10
+# rounds or more, else $OUT/RESULTS.md, a scratch file), NOTE (a sentence on the run's conditions, quoted in RESULTS.md),
 # BENCHSTAT (1: add a benchstat table, with the pinned version below), REUSE (1: skip the
 # rounds and render the raw output already in $OUT again, with fresh profiles), NOTES (the
 # explanation of the misses included in RESULTS.md, misses.md).
@@ -22,7 +22,8 @@ BENCH=${BENCH:-.}
 CONC=${CONC:-16}
 PROFTIME=${PROFTIME:-2s}
 OUT=${OUT:-out}
-RESULTS=${RESULTS:-RESULTS.md}
+# Fewer than 10 rounds is a check of the pipeline, not a result: it goes to a scratch file.
+if [ "$ROUNDS" -ge 10 ]; then RESULTS=${RESULTS:-RESULTS.md}; else RESULTS=${RESULTS:-$OUT/RESULTS.md}; fi
 NOTE=${NOTE:-}
 NOTES=${NOTES:-misses.md}
 REUSE=${REUSE:-0}
