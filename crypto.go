@@ -116,29 +116,72 @@ func (m *MessageCrypter) Encrypt(msg []byte) (string, error) {
 }
 
 // AppendEncrypt is [MessageCrypter.Encrypt] appending the base64 text to dst, for callers
-// that reuse buffers.
+// that reuse buffers. The padded plaintext is laid out and encrypted in a pooled buffer, so a
+// caller whose dst has room allocates nothing.
 func (m *MessageCrypter) AppendEncrypt(dst, msg []byte) ([]byte, error) {
-	var random [randomPrefixLen]byte
-	if _, err := io.ReadFull(m.rand, random[:]); err != nil {
+	bp := getBufSize(m.paddedLen(len(msg)))
+	defer putBuf(bp)
+	buf := (*bp)[:m.paddedLen(len(msg))]
+	if _, err := io.ReadFull(m.rand, buf[:randomPrefixLen]); err != nil {
 		return dst, fmt.Errorf("offiaccount: reading random prefix: %w", err)
 	}
-	return m.appendEncrypt(dst, random, msg), nil
+	m.sealBlocks(buf, msg)
+	return base64.StdEncoding.AppendEncode(dst, buf), nil
 }
 
+// appendEncrypt is AppendEncrypt with a given random prefix, for tests.
 func (m *MessageCrypter) appendEncrypt(dst []byte, random [randomPrefixLen]byte, msg []byte) []byte {
-	n := randomPrefixLen + 4 + len(msg) + len(m.appID)
-	pad := padBlock - n%padBlock // 1..32, a whole block when n is aligned
-	buf := make([]byte, n+pad)
+	buf := make([]byte, m.paddedLen(len(msg)))
 	copy(buf, random[:])
+	m.sealBlocks(buf, msg)
+	return base64.StdEncoding.AppendEncode(dst, buf)
+}
+
+// paddedLen is the length of the padded plaintext of a message of msgLen bytes.
+func (m *MessageCrypter) paddedLen(msgLen int) int {
+	n := randomPrefixLen + 4 + msgLen + len(m.appID)
+	return n + padBlock - n%padBlock // 1..32 bytes of padding, a whole block when n is aligned
+}
+
+// sealBlocks fills buf (paddedLen long, random prefix already in place) with the length, the
+// message, the AppID and the padding, and encrypts it in place.
+func (m *MessageCrypter) sealBlocks(buf, msg []byte) {
+	n := randomPrefixLen + 4 + len(msg) + len(m.appID)
 	binary.BigEndian.PutUint32(buf[randomPrefixLen:], uint32(len(msg)))
 	copy(buf[randomPrefixLen+4:], msg)
 	copy(buf[randomPrefixLen+4+len(msg):], m.appID)
+	pad := byte(len(buf) - n)
 	for i := n; i < len(buf); i++ {
-		buf[i] = byte(pad)
+		buf[i] = pad
 	}
-	k := &m.keys[0]
-	cipher.NewCBCEncrypter(k.block, k.iv[:]).CryptBlocks(buf, buf)
-	return base64.StdEncoding.AppendEncode(dst, buf)
+	m.keys[0].cbcEncrypt(buf)
+}
+
+// cbcEncrypt encrypts buf (whole blocks) in place in CBC mode. It works block by block
+// instead of through cipher.NewCBCEncrypter, which allocates on every call.
+func (k *cipherKey) cbcEncrypt(buf []byte) {
+	prev := k.iv[:]
+	for i := 0; i+aes.BlockSize <= len(buf); i += aes.BlockSize {
+		b := buf[i : i+aes.BlockSize]
+		subtle.XORBytes(b, b, prev)
+		k.block.Encrypt(b, b)
+		prev = b
+	}
+}
+
+// cbcDecrypt decrypts src (whole blocks) into dst, which may be src itself, in CBC mode. It
+// goes from the last block to the first, so that in place each block's predecessor is still
+// ciphertext when it is needed.
+func (k *cipherKey) cbcDecrypt(dst, src []byte) {
+	for i := len(src) - aes.BlockSize; i >= 0; i -= aes.BlockSize {
+		d := dst[i : i+aes.BlockSize]
+		k.block.Decrypt(d, src[i:i+aes.BlockSize])
+		if i == 0 {
+			subtle.XORBytes(d, d, k.iv[:])
+		} else {
+			subtle.XORBytes(d, d, src[i-aes.BlockSize:i])
+		}
+	}
 }
 
 // Decrypt opens the base64 text of an <Encrypt> element and returns the message (the inner
@@ -151,7 +194,18 @@ func (m *MessageCrypter) Decrypt(encrypted string) ([]byte, error) {
 
 // DecryptBytes is [MessageCrypter.Decrypt] for a byte slice. encrypted is not modified.
 func (m *MessageCrypter) DecryptBytes(encrypted []byte) ([]byte, error) {
-	ct := make([]byte, base64.StdEncoding.DecodedLen(len(encrypted)))
+	return m.decryptInto(nil, encrypted)
+}
+
+// decryptInto is DecryptBytes decoding and decrypting into buf when it has room
+// (base64.StdEncoding.DecodedLen(len(encrypted)) bytes); the message returned is then a
+// slice of buf.
+func (m *MessageCrypter) decryptInto(buf, encrypted []byte) ([]byte, error) {
+	n := base64.StdEncoding.DecodedLen(len(encrypted))
+	if cap(buf) < n {
+		buf = make([]byte, n)
+	}
+	ct := buf[:n]
 	n, err := base64.StdEncoding.Decode(ct, encrypted)
 	if err != nil {
 		return nil, ErrInvalidBase64
@@ -163,7 +217,7 @@ func (m *MessageCrypter) DecryptBytes(encrypted []byte) ([]byte, error) {
 	if len(m.keys) == 1 {
 		return m.open(&m.keys[0], ct, ct)
 	}
-	pt := make([]byte, len(ct))
+	pt := make([]byte, len(ct)) // only while an old key is still accepted
 	var firstErr error
 	for i := range m.keys {
 		msg, err := m.open(&m.keys[i], pt, ct)
@@ -179,7 +233,7 @@ func (m *MessageCrypter) DecryptBytes(encrypted []byte) ([]byte, error) {
 
 // open decrypts ct into pt (which may be ct itself) and unwraps the message.
 func (m *MessageCrypter) open(k *cipherKey, pt, ct []byte) ([]byte, error) {
-	cipher.NewCBCDecrypter(k.block, k.iv[:]).CryptBlocks(pt, ct)
+	k.cbcDecrypt(pt, ct)
 	pad := int(pt[len(pt)-1])
 	if pad < 1 || pad > padBlock || pad > len(pt) {
 		return nil, ErrInvalidPadding
@@ -199,7 +253,7 @@ func (m *MessageCrypter) open(k *cipherKey, pt, ct []byte) ([]byte, error) {
 	if uint64(size) > uint64(len(body)) {
 		return nil, ErrInvalidLength
 	}
-	msg, appID := body[:size], body[size:]
+	msg, appID := body[:size:size], body[size:]
 	if subtle.ConstantTimeCompare(appID, []byte(m.appID)) != 1 {
 		return nil, ErrAppIDMismatch
 	}

@@ -197,11 +197,11 @@ func (h *Handler) dispatch(w http.ResponseWriter, r *http.Request, m *Message, e
 func (h *Handler) writeBody(w http.ResponseWriter, body []byte) {
 	hdr := w.Header()
 	if len(body) == 0 {
-		hdr.Set("Content-Type", "text/plain; charset=utf-8")
+		hdr["Content-Type"] = contentTypeText
 		io.WriteString(w, "success")
 		return
 	}
-	hdr.Set("Content-Type", "application/xml; charset=utf-8")
+	hdr["Content-Type"] = contentTypeXML
 	w.Write(body)
 }
 
@@ -242,9 +242,9 @@ func (h *Handler) run(ctx context.Context, m *Message, mode byte) (body []byte) 
 	if reply == nil {
 		return nil
 	}
-	bp := getBuf()
+	bp := getBufSize(replySizeHint(reply, m))
 	defer putBuf(bp)
-	plain := AppendReply(append((*bp)[:0], mode), reply, m.FromUserName, m.ToUserName, h.now().Unix())
+	plain := appendMessageReply(append((*bp)[:0], mode), reply, m, h.now().Unix())
 	*bp = plain[:0]
 	if len(plain) == 1 {
 		return nil
@@ -260,19 +260,25 @@ func (h *Handler) respond(ctx context.Context, w http.ResponseWriter, plain []by
 		h.writeBody(w, plain)
 		return
 	}
-	var tsb [20]byte
-	ts := strconv.AppendInt(tsb[:0], h.now().Unix(), 10)
-	var nonce [16]byte
-	randomNonce(&nonce)
-	bp := getBuf()
+	// The timestamp and nonce live at the end of the pooled buffer: on the stack they would
+	// escape through the hashing and cost two allocations.
+	const scratch = 64
+	bp := getBufSize(sealedLen(h.crypter, len(plain), 20, 16) + scratch)
 	defer putBuf(bp)
-	sealed, err := sealReply((*bp)[:0], h.crypter, h.token, plain, ts, nonce[:])
+	buf := (*bp)[:cap(*bp)]
+	tail := buf[len(buf)-scratch:]
+	ts := strconv.AppendInt(tail[:0:32], h.now().Unix(), 10)
+	nonce := (*[16]byte)(tail[32:48])
+	randomNonce(nonce)
+	sealed, err := sealReply(buf[:0:len(buf)-scratch], h.crypter, h.token, plain, ts, nonce[:])
 	if err != nil {
 		h.logger.LogAttrs(ctx, slog.LevelError, "offiaccount: encrypting the reply failed", slog.String("error", err.Error()))
 		h.writeBody(w, nil)
 		return
 	}
-	*bp = sealed[:0]
+	if cap(sealed) > cap(*bp) {
+		*bp = sealed[:0] // grown: keep the larger buffer
+	}
 	h.writeBody(w, sealed)
 }
 

@@ -400,42 +400,9 @@ func (h *Handler) serveVerify(w http.ResponseWriter, r *http.Request) {
 		h.reject(r, w, http.StatusForbidden, "invalid signature")
 	default:
 		hdr := w.Header()
-		hdr.Set("Content-Type", "text/plain; charset=utf-8")
-		hdr.Set("X-Content-Type-Options", "nosniff")
+		hdr["Content-Type"] = contentTypeText
+		hdr["X-Content-Type-Options"] = headerNosniff
 		io.WriteString(w, q.echostr)
-	}
-}
-
-// bodyPool holds request and response buffers.
-var bodyPool = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
-
-func getBuf() *[]byte { return bodyPool.Get().(*[]byte) }
-
-func putBuf(b *[]byte) {
-	if cap(*b) > 64<<10 {
-		return
-	}
-	*b = (*b)[:0]
-	bodyPool.Put(b)
-}
-
-// readBody reads at most max bytes of r into buf; too large reports false.
-func readBody(r io.Reader, buf []byte, max int64) ([]byte, bool, error) {
-	for {
-		if len(buf) == cap(buf) {
-			buf = append(buf, 0)[:len(buf)]
-		}
-		n, err := r.Read(buf[len(buf):cap(buf)])
-		buf = buf[:len(buf)+n]
-		if int64(len(buf)) > max {
-			return buf, false, nil
-		}
-		if err == io.EOF {
-			return buf, true, nil
-		}
-		if err != nil {
-			return buf, true, err
-		}
 	}
 }
 
@@ -484,70 +451,10 @@ func (h *Handler) serveMessage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	bp := getBuf()
-	defer putBuf(bp)
-	body, fits, err := readBody(r.Body, (*bp)[:0], h.maxBody)
-	*bp = body[:0]
-	if !fits {
-		h.reject(r, w, http.StatusRequestEntityTooLarge, "body too large")
-		return
-	}
-	if err != nil {
-		h.reject(r, w, http.StatusBadRequest, "reading body failed")
-		return
-	}
-
-	m := new(Message)
-	if encrypted {
-		plain, code, reason := h.open(q, body)
-		if code != 0 {
-			h.misconfiguredOpen(r, reason)
-			h.reject(r, w, code, reason)
-			return
-		}
-		m.Raw = plain
-	} else {
-		m.Raw = append([]byte(nil), body...)
-	}
-	if err := parseMessageInto(m, string(m.Raw)); err != nil {
-		h.reject(r, w, http.StatusBadRequest, "malformed message")
+	m, code, reason := h.readMessage(r, q, encrypted)
+	if code != 0 {
+		h.reject(r, w, code, reason)
 		return
 	}
 	h.dispatch(w, r, m, encrypted, arrived, ts)
-}
-
-// open checks and decrypts a safe-mode envelope. A non-zero code rejects it.
-func (h *Handler) open(q callbackQuery, body []byte) (plain []byte, code int, reason string) {
-	p := getXMLParser()
-	defer putXMLParser(p)
-	if err := p.parse(string(body)); err != nil {
-		return nil, http.StatusBadRequest, "malformed XML"
-	}
-	var enc *xmlNode
-	for i := range p.nodes {
-		if n := &p.nodes[i]; n.depth == 1 && n.name == "Encrypt" {
-			enc = n
-			break
-		}
-	}
-	if enc == nil || enc.value == "" {
-		return nil, http.StatusBadRequest, "missing Encrypt"
-	}
-	if !CheckMsgSignature(q.msgSignature, h.token, q.timestamp, q.nonce, enc.value) {
-		return nil, http.StatusForbidden, "invalid msg_signature"
-	}
-	var ct []byte
-	if enc.start >= 0 {
-		ct = body[enc.start:enc.end]
-	} else {
-		ct = []byte(enc.value)
-	}
-	plain, err := h.crypter.DecryptBytes(ct)
-	switch {
-	case errors.Is(err, ErrAppIDMismatch):
-		return nil, http.StatusForbidden, "message for another AppID"
-	case err != nil:
-		return nil, http.StatusBadRequest, "undecryptable Encrypt"
-	}
-	return plain, 0, ""
 }

@@ -127,7 +127,8 @@ type Message struct {
 
 	// Raw is the XML document as WeChat sent it (decrypted in safe mode).
 	// Decode elements this type lacks with Field, or with encoding/xml into
-	// a struct of your own.
+	// a struct of your own. The Handler's Messages share Raw's memory with their
+	// string fields: read it, copy it, but do not write to it.
 	Raw []byte
 }
 

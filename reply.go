@@ -3,9 +3,12 @@ package offiaccount
 import (
 	"bytes"
 	"crypto/sha1"
+	"encoding/base64"
 	"encoding/hex"
 	"errors"
+	"slices"
 	"strconv"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -172,15 +175,20 @@ func (r TransferCustomerServiceReply) AppendXMLFields(dst []byte) []byte {
 // addresses swapped from the incoming message; call it yourself to produce
 // replies in tests or in a handler of your own.
 func AppendReply(dst []byte, r Reply, toUser, fromUser string, createTime int64) []byte {
+	dst = appendReplyHead(dst, r.ReplyType(), toUser, fromUser, createTime)
+	dst = r.AppendXMLFields(dst)
+	return append(dst, "</xml>"...)
+}
+
+// appendReplyHead appends the envelope of a reply up to its own elements.
+func appendReplyHead(dst []byte, typ MsgType, toUser, fromUser string, createTime int64) []byte {
 	dst = append(dst, "<xml>"...)
 	dst = appendElem(dst, "ToUserName", toUser)
 	dst = appendElem(dst, "FromUserName", fromUser)
 	dst = append(dst, "<CreateTime>"...)
 	dst = strconv.AppendInt(dst, createTime, 10)
 	dst = append(dst, "</CreateTime>"...)
-	dst = appendElem(dst, "MsgType", string(r.ReplyType()))
-	dst = r.AppendXMLFields(dst)
-	return append(dst, "</xml>"...)
+	return appendElem(dst, "MsgType", string(typ))
 }
 
 // appendElem appends <name><![CDATA[value]]></name>.
@@ -235,6 +243,9 @@ func AppendCDATA(dst []byte, s string) []byte {
 
 // cdataClean reports whether s can go into one CDATA section as it is.
 func cdataClean(s string) bool {
+	if xmlTextClean(s, false) {
+		return !strings.Contains(s, "]]>")
+	}
 	for i := 0; i < len(s); {
 		c := s[i]
 		if c < utf8.RuneSelf {
@@ -269,6 +280,7 @@ func SealReply(dst []byte, c *MessageCrypter, token string, plain []byte, timest
 }
 
 func sealReply(dst []byte, c *MessageCrypter, token string, plain, timestamp, nonce []byte) ([]byte, error) {
+	dst = slices.Grow(dst, sealedLen(c, len(plain), len(timestamp), len(nonce)))
 	dst = append(dst, "<xml><Encrypt><![CDATA["...)
 	start := len(dst)
 	dst, err := c.AppendEncrypt(dst, plain)
@@ -286,28 +298,17 @@ func sealReply(dst []byte, c *MessageCrypter, token string, plain, timestamp, no
 	return append(dst, "]]></Nonce></xml>"...), nil
 }
 
+// sealedLen is the length of the envelope sealReply writes for a plaintext of plainLen bytes.
+func sealedLen(c *MessageCrypter, plainLen, tsLen, nonceLen int) int {
+	const fixed = len("<xml><Encrypt><![CDATA[]]></Encrypt><MsgSignature><![CDATA[]]></MsgSignature>" +
+		"<TimeStamp></TimeStamp><Nonce><![CDATA[]]></Nonce></xml>")
+	return fixed + base64.StdEncoding.EncodedLen(c.paddedLen(plainLen)) + 2*sha1.Size + tsLen + nonceLen
+}
+
 // appendMsgSignature appends hex(sha1(sort(token, timestamp, nonce,
 // encrypt))) without converting encrypt to a string. It equals
 // MsgSignature(token, string(timestamp), string(nonce), string(encrypt)).
 func appendMsgSignature(dst []byte, token string, timestamp, nonce, encrypt []byte) []byte {
-	// Lay the three strings out after dst's content, sort the four parts,
-	// hash their concatenation (laid out after them), then drop the scratch.
-	mark := len(dst)
-	dst = append(dst, token...)
-	dst = append(dst, timestamp...)
-	dst = append(dst, nonce...)
-	t := mark + len(token)
-	n := t + len(timestamp)
-	parts := [4][]byte{dst[mark:t], dst[t:n], dst[n:], encrypt}
-	for i := 1; i < len(parts); i++ {
-		for j := i; j > 0 && bytes.Compare(parts[j], parts[j-1]) < 0; j-- {
-			parts[j], parts[j-1] = parts[j-1], parts[j]
-		}
-	}
-	joined := len(dst)
-	for _, p := range parts {
-		dst = append(dst, p...)
-	}
-	sum := sha1.Sum(dst[joined:])
-	return hex.AppendEncode(dst[:mark], sum[:])
+	sum := sortedSHA1Bytes(stringBytes(token), timestamp, nonce, encrypt, 4)
+	return hex.AppendEncode(dst, sum[:])
 }

@@ -1,12 +1,16 @@
 package offiaccount
 
 import (
+	"bytes"
 	"crypto/sha1"
 	"crypto/subtle"
 	"encoding/hex"
+	"hash"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
+	"unsafe"
 )
 
 // Signature returns the signature WeChat puts in the `signature` query parameter of every
@@ -71,23 +75,56 @@ func CardSignature(values ...string) string {
 	return hexString(d)
 }
 
-// sortedSHA1 hashes the first n of a, b, c, d sorted and concatenated, without allocating for
-// the usual sizes: this runs on every callback.
+// sortedSHA1 hashes the first n of a, b, c, d sorted and concatenated, without allocating:
+// this runs on every callback.
 func sortedSHA1(a, b, c, d string, n int) [sha1.Size]byte {
-	parts := [4]string{a, b, c, d}
+	return sortedSHA1Bytes(stringBytes(a), stringBytes(b), stringBytes(c), stringBytes(d), n)
+}
+
+// sortedSHA1Bytes is sortedSHA1 for byte slices.
+func sortedSHA1Bytes(a, b, c, d []byte, n int) [sha1.Size]byte {
+	parts := [4][]byte{a, b, c, d}
 	p := parts[:n]
 	// Insertion sort: at most four elements, and slices.Sort would make p escape.
+	total := len(p[0])
 	for i := 1; i < len(p); i++ {
-		for j := i; j > 0 && p[j] < p[j-1]; j-- {
+		total += len(p[i])
+		for j := i; j > 0 && bytes.Compare(p[j], p[j-1]) < 0; j-- {
 			p[j], p[j-1] = p[j-1], p[j]
 		}
 	}
-	var stack [1024]byte
-	buf := stack[:0]
-	for _, s := range p {
-		buf = append(buf, s...)
+	if total <= 1024 {
+		var stack [1024]byte
+		buf := stack[:0]
+		for _, s := range p {
+			buf = append(buf, s...)
+		}
+		return sha1.Sum(buf)
 	}
-	return sha1.Sum(buf)
+	// A large Encrypt value (up to a megabyte) is hashed part by part, not joined first.
+	st := sha1Pool.Get().(*sha1State)
+	st.h.Reset()
+	for _, s := range p {
+		st.h.Write(s)
+	}
+	var sum [sha1.Size]byte
+	copy(sum[:], st.h.Sum(st.sum[:0]))
+	sha1Pool.Put(st)
+	return sum
+}
+
+// sha1State is a reusable SHA-1 and room for its sum: sha1.New allocates, and a sum written
+// into a local array through the hash.Hash interface would too.
+type sha1State struct {
+	h   hash.Hash
+	sum [sha1.Size]byte
+}
+
+var sha1Pool = sync.Pool{New: func() any { return &sha1State{h: sha1.New()} }}
+
+// stringBytes views s as bytes without copying, for functions that only read them.
+func stringBytes(s string) []byte {
+	return unsafe.Slice(unsafe.StringData(s), len(s))
 }
 
 func hexString(d [sha1.Size]byte) string {

@@ -372,6 +372,9 @@ func (p *xmlParser) addText(v string, start int, undecoded bool) {
 // XML requires. It returns raw itself, and decoded false, when nothing
 // changes.
 func (p *xmlParser) decodeText(raw string, offset int, refs bool) (v string, decoded bool, err error) {
+	if xmlTextClean(raw, refs) { // the common case, word by word
+		return raw, false, nil
+	}
 	clean := true
 	for k := 0; k < len(raw); {
 		c := raw[k]

@@ -4,7 +4,7 @@
 // ([Fixture.Check]), so that a peer that answers wrongly fails instead of looking fast.
 //
 // It is a module of its own so that the SDK does not depend on its peers. Run everything with
-// ./run.sh (ten runs, benchstat, RESULTS.md); CI runs each benchmark once:
+// ./run.sh (ten interleaved rounds, RESULTS.md); CI runs each benchmark once:
 //
 //	go test -run . -bench . -benchtime 1x ./...
 package benchmarks

@@ -9,24 +9,37 @@ import (
 
 // This file is the only one that knows offiaccount's handler and token APIs.
 
-// oursDedupeEntries bounds ours' dedupe store below Variants: when the benchmarks cycle
-// through the fixture's messages, each one's record has been evicted before it comes round
-// again, so every request is a fresh message that is claimed, run, encoded and completed,
-// as in production, never a replay answered from the store.
-const oursDedupeEntries = Variants / 2
-
 // NewOurs returns offiaccount's callback handler for the benchmark account, configured as
-// a user would (dedupe, timestamp window, body cap all on), answering a text message with
-// its own content.
+// the README tells users to: NewHandler with the account's key and nothing else, so the
+// default dedupe store, timestamp window and body cap are all on. It answers a text message
+// with its own content.
 func NewOurs() (http.Handler, error) {
-	store, err := offiaccount.NewMemoryDedupeStore(offiaccount.WithMemoryDedupeStoreMaxEntries(oursDedupeEntries))
+	return newOurs()
+}
+
+// NewOursHolding is NewOurs with a dedupe store that already holds records completed
+// messages left behind, as a busy account's store does. The store is filled through the
+// DedupeStore interface only.
+func NewOursHolding(records int) (http.Handler, error) {
+	store, err := NewOursDedupeStore(records)
 	if err != nil {
 		return nil, err
 	}
-	h, err := offiaccount.NewHandler(Token,
-		offiaccount.WithEncodingAESKey(AppID, EncodingAESKey),
-		offiaccount.WithDedupeStore(store),
-	)
+	if err := FillDedupeStore(store, records); err != nil {
+		return nil, err
+	}
+	return newOurs(offiaccount.WithDedupeStore(store))
+}
+
+// NewOursDedupeStore returns the dedupe store NewOursHolding uses, empty, with room for n
+// records.
+func NewOursDedupeStore(n int) (offiaccount.DedupeStore, error) {
+	return offiaccount.NewMemoryDedupeStore(offiaccount.WithMemoryDedupeStoreMaxEntries(n + 4*Variants))
+}
+
+func newOurs(opts ...offiaccount.HandlerOption) (http.Handler, error) {
+	h, err := offiaccount.NewHandler(Token, append([]offiaccount.HandlerOption{
+		offiaccount.WithEncodingAESKey(AppID, EncodingAESKey)}, opts...)...)
 	if err != nil {
 		return nil, err
 	}

@@ -10,7 +10,9 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/wxgo/offiaccount"
 )
@@ -53,20 +55,26 @@ type Request struct {
 	Body        []byte
 }
 
-// Variants is how many distinct messages a Fixture holds per POST case. They differ only in
-// MsgId (same length, same content), so that a handler that dedupes WeChat's retries by
-// MsgId, as offiaccount does by default, sees fresh messages when they are cycled, as in
-// production, instead of answering a replay from its dedupe store.
+// Variants is how many distinct messages a Fixture holds per POST case for tests and as
+// templates. They differ only in MsgId (same length, same content). The benchmarks do not
+// cycle them: they ask [Fixture.NewRequest] for a message with a MsgId never sent before,
+// because a handler that dedupes WeChat's retries by MsgId, as offiaccount does by default,
+// would otherwise answer from its store.
 const Variants = 1024
 
 // Fixture holds the requests of one benchmark run, built once, and checks replies.
 type Fixture struct {
 	Timestamp string
+	// Content is the text of every message and of the reply expected.
+	Content string
 	// Requests holds, per case, the variants to send in turn: one request for Verify;
-	// Variants messages for Plain (MsgId MsgID+i) and for Safe (MsgId MsgID+Variants+i).
+	// Variants messages for Plain (MsgId MsgID+i) and for Safe (MsgId MsgID+Variants+i)
+	// (fewer for large contents).
 	Requests map[Case][]Request
 	crypter  *offiaccount.MessageCrypter
 	now      func() time.Time
+	sig      string
+	nextID   atomic.Int64 // the next fresh MsgId
 }
 
 // Request returns the i-th request of case c, cycling through its variants.
@@ -75,61 +83,110 @@ func (f *Fixture) Request(c Case, i int) Request {
 	return v[i%len(v)]
 }
 
-// NewFixture builds the requests with timestamp now, as WeChat would send them at that time.
+// NewFixture builds the requests with timestamp now, as WeChat would send them at that time,
+// each carrying the text Content.
 // Build one per benchmark function and share it between peers: the requests are then
 // byte-identical for all of them, and fresh enough for handlers that check the timestamp.
 func NewFixture(now time.Time) (*Fixture, error) {
+	return buildFixture(now, Content, Variants)
+}
+
+// NewSizedFixture is NewFixture for messages whose text is contentBytes long (Content
+// repeated, cut at a character boundary). Large contents get fewer stored variants.
+func NewSizedFixture(now time.Time, contentBytes int) (*Fixture, error) {
+	return buildFixture(now, SizedContent(contentBytes), max(4, min(Variants, (8<<20)/(contentBytes+1))))
+}
+
+// SizedContent is Content repeated to n bytes, cut at a character boundary.
+func SizedContent(n int) string {
+	s := strings.Repeat(Content, n/len(Content)+1)
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
+}
+
+func buildFixture(now time.Time, content string, variants int) (*Fixture, error) {
 	c, err := offiaccount.NewMessageCrypter(AppID, EncodingAESKey)
 	if err != nil {
 		return nil, err
 	}
 	ts := strconv.FormatInt(now.Unix(), 10)
-	sig := offiaccount.Signature(Token, ts, Nonce)
-
-	q := func(kv ...string) string {
-		var b strings.Builder
-		for i := 0; i < len(kv); i += 2 {
-			if i > 0 {
-				b.WriteByte('&')
-			}
-			b.WriteString(kv[i] + "=" + url.QueryEscape(kv[i+1]))
-		}
-		return Path + "?" + b.String()
-	}
 	fx := &Fixture{
 		Timestamp: ts,
+		Content:   content,
 		crypter:   c,
 		now:       time.Now,
+		sig:       offiaccount.Signature(Token, ts, Nonce),
 		Requests: map[Case][]Request{
-			Verify: {{Method: http.MethodGet, Target: q("signature", sig, "echostr", EchoStr, "timestamp", ts, "nonce", Nonce)}},
+			Verify: {{Method: http.MethodGet, Target: query("signature", offiaccount.Signature(Token, ts, Nonce), "echostr", EchoStr, "timestamp", ts, "nonce", Nonce)}},
 		},
 	}
-	for i := 0; i < Variants; i++ {
-		plain := textMessageXML(ts, MsgID+int64(i))
+	fx.nextID.Store(MsgID + 2*Variants)
+	for i := 0; i < variants; i++ {
 		// The safe-mode messages are other messages (other MsgIds) than the plaintext ones:
 		// one handler serves both cases in a run, and a message arrives in one mode only.
-		enc, err := c.Encrypt(textMessageXML(ts, MsgID+Variants+int64(i)))
-		if err != nil {
-			return nil, err
+		for _, m := range []struct {
+			c  Case
+			id int64
+		}{{Plain, MsgID + int64(i)}, {Safe, MsgID + Variants + int64(i)}} {
+			rq, err := fx.request(m.c, m.id)
+			if err != nil {
+				return nil, err
+			}
+			fx.Requests[m.c] = append(fx.Requests[m.c], rq)
 		}
-		safeBody := []byte("<xml>\n<ToUserName><![CDATA[" + Account + "]]></ToUserName>\n<Encrypt><![CDATA[" + enc + "]]></Encrypt>\n</xml>")
-		msgSig := offiaccount.MsgSignature(Token, ts, Nonce, enc)
-		fx.Requests[Plain] = append(fx.Requests[Plain], Request{Method: http.MethodPost, ContentType: "text/xml", Body: plain,
-			Target: q("signature", sig, "timestamp", ts, "nonce", Nonce, "openid", User)})
-		fx.Requests[Safe] = append(fx.Requests[Safe], Request{Method: http.MethodPost, ContentType: "text/xml", Body: safeBody,
-			Target: q("signature", sig, "timestamp", ts, "nonce", Nonce, "openid", User, "encrypt_type", "aes", "msg_signature", msgSig)})
 	}
 	return fx, nil
 }
 
+// NewRequest returns a request of case c (Plain or Safe) carrying a message whose MsgId this
+// fixture has never used, as every new message from WeChat has; Verify has no message and
+// returns the fixture's one request.
+func (f *Fixture) NewRequest(c Case) (Request, error) {
+	if c == Verify {
+		return f.Requests[Verify][0], nil
+	}
+	return f.request(c, f.nextID.Add(1))
+}
+
+func query(kv ...string) string {
+	var b strings.Builder
+	for i := 0; i < len(kv); i += 2 {
+		if i > 0 {
+			b.WriteByte('&')
+		}
+		b.WriteString(kv[i] + "=" + url.QueryEscape(kv[i+1]))
+	}
+	return Path + "?" + b.String()
+}
+
+// request builds the request of case c for the message msgID.
+func (f *Fixture) request(c Case, msgID int64) (Request, error) {
+	ts := f.Timestamp
+	msg := textMessageXML(ts, msgID, f.Content)
+	if c == Plain {
+		return Request{Method: http.MethodPost, ContentType: "text/xml", Body: msg,
+			Target: query("signature", f.sig, "timestamp", ts, "nonce", Nonce, "openid", User)}, nil
+	}
+	enc, err := f.crypter.Encrypt(msg)
+	if err != nil {
+		return Request{}, err
+	}
+	body := []byte("<xml>\n<ToUserName><![CDATA[" + Account + "]]></ToUserName>\n<Encrypt><![CDATA[" + enc + "]]></Encrypt>\n</xml>")
+	msgSig := offiaccount.MsgSignature(Token, ts, Nonce, enc)
+	return Request{Method: http.MethodPost, ContentType: "text/xml", Body: body,
+		Target: query("signature", f.sig, "timestamp", ts, "nonce", Nonce, "openid", User, "encrypt_type", "aes", "msg_signature", msgSig)}, nil
+}
+
 // textMessageXML is a text message as WeChat posts it: CDATA values, one element a line.
-func textMessageXML(ts string, msgID int64) []byte {
+func textMessageXML(ts string, msgID int64, content string) []byte {
 	return []byte("<xml>\n" +
 		"<ToUserName><![CDATA[" + Account + "]]></ToUserName>\n" +
 		"<FromUserName><![CDATA[" + User + "]]></FromUserName>\n" +
 		"<CreateTime>" + ts + "</CreateTime>\n" +
 		"<MsgType><![CDATA[text]]></MsgType>\n" +
-		"<Content><![CDATA[" + Content + "]]></Content>\n" +
+		"<Content><![CDATA[" + content + "]]></Content>\n" +
 		"<MsgId>" + strconv.FormatInt(msgID, 10) + "</MsgId>\n" +
 		"</xml>")
 }
@@ -137,7 +194,11 @@ func textMessageXML(ts string, msgID int64) []byte {
 // HTTPRequest returns a new *http.Request for the i-th request of c, as a server would hand
 // it to a handler. Each call returns an independent request with its own body reader.
 func (f *Fixture) HTTPRequest(c Case, i int) *http.Request {
-	rq := f.Request(c, i)
+	return NewHTTPRequest(f.Request(c, i))
+}
+
+// NewHTTPRequest returns rq as a server would hand it to a handler, with its own body reader.
+func NewHTTPRequest(rq Request) *http.Request {
 	var body io.Reader
 	if rq.Body != nil {
 		body = bytes.NewReader(rq.Body)
@@ -229,8 +290,8 @@ func (f *Fixture) checkText(doc []byte) error {
 		return fmt.Errorf("%w: ToUserName %q, want the sender %q", ErrWrongReply, r.ToUserName, User)
 	case r.FromUserName != Account:
 		return fmt.Errorf("%w: FromUserName %q, want the account %q", ErrWrongReply, r.FromUserName, Account)
-	case r.Content != Content:
-		return fmt.Errorf("%w: Content %q, want %q", ErrWrongReply, r.Content, Content)
+	case r.Content != f.Content:
+		return fmt.Errorf("%w: Content %.80q, want %.80q", ErrWrongReply, r.Content, f.Content)
 	}
 	if err := f.checkTime(r.CreateTime); err != nil {
 		return fmt.Errorf("%w: CreateTime: %v", ErrWrongReply, err)

@@ -1,6 +1,7 @@
-// Command results turns the raw output of the benchmarks (go test -bench, several runs) into
-// RESULTS.md: medians per benchmark, ratios to the floor and to silenceper/wechat, the
-// issue's targets met or missed and by how much, the machine and the date. run.sh calls it.
+// Command results turns the raw output of benchmarks/run.sh (go test -bench, one pass over
+// every benchmark per round, rounds marked "# round N") into RESULTS.md: per case the median
+// over rounds and, for every ratio, the median and 10th–90th percentile of the per-round
+// ratios, the issues' targets met or missed and by how much, the machine and the date.
 package main
 
 import (
@@ -8,6 +9,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"regexp"
 	"runtime"
@@ -19,15 +21,17 @@ import (
 
 func main() {
 	var o options
-	flag.StringVar(&o.raw, "raw", "", "raw go test -bench output")
+	flag.StringVar(&o.raw, "raw", "", "raw output of the rounds")
 	flag.StringVar(&o.benchstat, "benchstat", "", "benchstat output to include verbatim")
-	flag.StringVar(&o.pprof, "pprof", "", "go tool pprof -top output of ours in safe mode")
-	flag.IntVar(&o.count, "count", 0, "runs per benchmark (-count)")
+	flag.StringVar(&o.pprof, "pprof", "", "profile summaries to include verbatim")
 	flag.StringVar(&o.benchtime, "benchtime", "", "-benchtime of the run")
 	flag.IntVar(&o.conc, "conc", 0, "-loopback.conc of the run")
 	flag.StringVar(&o.peer, "peer", "", "module version of silenceper/wechat")
 	flag.StringVar(&o.commit, "commit", "", "offiaccount commit")
 	flag.StringVar(&o.kernel, "kernel", "", "uname -srm")
+	flag.StringVar(&o.note, "note", "", "a sentence about the conditions of the run")
+	flag.StringVar(&o.wall, "wall", "", "wall time of the rounds")
+	flag.StringVar(&o.notes, "notes", "", "markdown explaining the misses, included verbatim")
 	flag.Parse()
 	f, err := os.Open(o.raw)
 	if err != nil {
@@ -44,27 +48,40 @@ func main() {
 }
 
 type options struct {
-	raw, benchstat, pprof, benchtime, peer, commit, kernel string
-	count, conc                                            int
+	raw, benchstat, pprof, benchtime, peer, commit, kernel, note, wall, notes string
+	conc                                                                      int
 }
 
-// key names one measured series: BenchmarkGroup/row=…/sdk=… and a unit.
+// key names one measured series: BenchmarkGroup/row…/sdk=… and a unit.
 type key struct{ group, row, sdk, unit string }
 
 type results struct {
 	header map[string]string // goos, goarch, cpu, pkg
-	vals   map[key][]float64
+	rounds int
+	vals   map[key]map[int]float64 // per round
 }
 
 var procs = regexp.MustCompile(`-\d+$`)
 
-// parse reads the standard benchmark format: "BenchmarkName-P  N  v unit  v unit ...".
+// parse reads the standard benchmark format, "BenchmarkName-P  N  v unit  v unit ...", with
+// "# round N" lines between rounds. Output without round markers is one round per
+// repetition of a benchmark.
 func parse(r io.Reader) (*results, error) {
-	res := &results{header: map[string]string{}, vals: map[key][]float64{}}
+	res := &results{header: map[string]string{}, vals: map[key]map[int]float64{}}
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 1<<16), 1<<20)
+	round, marked := 0, false
+	seen := map[key]int{}
 	for sc.Scan() {
 		line := sc.Text()
+		if rest, ok := strings.CutPrefix(line, "# round "); ok {
+			n, err := strconv.Atoi(strings.TrimSpace(rest))
+			if err != nil {
+				return nil, fmt.Errorf("%q: %w", line, err)
+			}
+			round, marked = n, true
+			continue
+		}
 		if k, v, ok := strings.Cut(line, ": "); ok && !strings.HasPrefix(line, "Benchmark") && !strings.Contains(k, " ") {
 			res.header[k] = strings.TrimSpace(v)
 			continue
@@ -79,14 +96,20 @@ func parse(r io.Reader) (*results, error) {
 		name := procs.ReplaceAllString(strings.TrimPrefix(fields[0], "Benchmark"), "")
 		parts := strings.Split(name, "/")
 		k := key{group: parts[0]}
+		var rows []string
 		for _, p := range parts[1:] {
 			name, v, _ := strings.Cut(p, "=")
-			switch name {
-			case "sdk":
+			if name == "sdk" {
 				k.sdk = v
-			default:
-				k.row = v
+			} else {
+				rows = append(rows, v)
 			}
+		}
+		k.row = strings.Join(rows, "/")
+		rd := round
+		if !marked {
+			rd = seen[k]
+			seen[k]++
 		}
 		for i := 2; i+1 < len(fields); i += 2 {
 			v, err := strconv.ParseFloat(fields[i], 64)
@@ -95,28 +118,78 @@ func parse(r io.Reader) (*results, error) {
 			}
 			kk := k
 			kk.unit = fields[i+1]
-			res.vals[kk] = append(res.vals[kk], v)
+			if res.vals[kk] == nil {
+				res.vals[kk] = map[int]float64{}
+			}
+			res.vals[kk][rd] = v
+			res.rounds = max(res.rounds, len(res.vals[kk]))
 		}
 	}
 	return res, sc.Err()
 }
 
-// median of the runs of one series, and whether there were any.
-func (r *results) median(group, row, sdk, unit string) (float64, bool) {
-	v := slices.Clone(r.vals[key{group, row, sdk, unit}])
-	if len(v) == 0 {
-		return 0, false
+// Quantile returns the q-quantile (0..1) of vs by linear interpolation between the closest
+// ranks of the sorted values (R's type 7), or NaN for no values.
+func Quantile(vs []float64, q float64) float64 {
+	if len(vs) == 0 {
+		return math.NaN()
 	}
-	slices.Sort(v)
-	if len(v)%2 == 1 {
-		return v[len(v)/2], true
-	}
-	return (v[len(v)/2-1] + v[len(v)/2]) / 2, true
+	s := slices.Clone(vs)
+	slices.Sort(s)
+	pos := q * float64(len(s)-1)
+	lo := int(math.Floor(pos))
+	hi := min(lo+1, len(s)-1)
+	return s[lo] + (s[hi]-s[lo])*(pos-float64(lo))
 }
 
-func (r *results) runs(group, row, sdk, unit string) int {
-	return len(r.vals[key{group, row, sdk, unit}])
+// stat is the median and 10th–90th percentile of a series, over rounds.
+type stat struct {
+	med, p10, p90 float64
+	n             int
 }
+
+func statOf(vs []float64) stat {
+	return stat{Quantile(vs, 0.5), Quantile(vs, 0.1), Quantile(vs, 0.9), len(vs)}
+}
+
+func (s stat) ok() bool { return s.n > 0 }
+
+func (r *results) series(group, row, sdk, unit string) []float64 {
+	m := r.vals[key{group, row, sdk, unit}]
+	var vs []float64
+	for _, rd := range sortedRounds(m) {
+		vs = append(vs, m[rd])
+	}
+	return vs
+}
+
+func sortedRounds(m map[int]float64) []int {
+	var rs []int
+	for rd := range m {
+		rs = append(rs, rd)
+	}
+	slices.Sort(rs)
+	return rs
+}
+
+// value is the median over rounds of one series.
+func (r *results) value(group, row, sdk, unit string) stat {
+	return statOf(r.series(group, row, sdk, unit))
+}
+
+// ratio is num/den per round, over the rounds that measured both.
+func (r *results) ratio(num, den key) stat {
+	a, b := r.vals[num], r.vals[den]
+	var vs []float64
+	for _, rd := range sortedRounds(a) {
+		if d, ok := b[rd]; ok && d > 0 {
+			vs = append(vs, a[rd]/d)
+		}
+	}
+	return statOf(vs)
+}
+
+func ns(group, row, sdk string) key { return key{group, row, sdk, "ns/op"} }
 
 func fmtNs(ns float64) string {
 	switch {
@@ -130,67 +203,176 @@ func fmtNs(ns float64) string {
 	return fmt.Sprintf("%.2f ns", ns)
 }
 
-func fmtRatio(a, b float64, okA, okB bool) string {
-	if !okA || !okB || b == 0 {
+func (s stat) ns() string {
+	if !s.ok() {
 		return "—"
 	}
-	return fmt.Sprintf("%.2f×", a/b)
+	return fmtNs(s.med)
 }
 
-type cell struct {
-	v  float64
-	ok bool
-}
-
-func (r *results) cell(group, row, sdk, unit string) cell {
-	v, ok := r.median(group, row, sdk, unit)
-	return cell{v, ok}
-}
-
-func show(c cell, f func(float64) string) string {
-	if !c.ok {
+func (s stat) x() string {
+	if !s.ok() {
 		return "—"
 	}
-	return f(c.v)
+	if s.n < 3 {
+		return fmt.Sprintf("%.2f×", s.med)
+	}
+	return fmt.Sprintf("%.2f× [%.2f–%.2f]", s.med, s.p10, s.p90)
 }
 
-func count(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }
-func rps(v float64) string   { return fmt.Sprintf("%.0f", v) }
+func (s stat) count() string {
+	if !s.ok() {
+		return "—"
+	}
+	return strconv.FormatFloat(math.Round(s.med*10)/10, 'f', -1, 64)
+}
 
-var sdks = []string{"floor", "ours", "silenceper"}
+func (s stat) bytes() string {
+	if !s.ok() {
+		return "—"
+	}
+	switch {
+	case s.med >= 1<<20:
+		return fmt.Sprintf("%.2f MiB", s.med/(1<<20))
+	case s.med >= 1<<10:
+		return fmt.Sprintf("%.1f KiB", s.med/(1<<10))
+	}
+	return fmt.Sprintf("%.0f B", s.med)
+}
 
-// target is one of issue 9's goals.
+// target is one goal of the issues.
 type target struct {
-	name, goal string
-	measured   string
-	ok, known  bool
-	miss       string
+	name, goal, measured string
+	known, ok            bool
+	miss                 string
 }
+
+// atMost checks a measured median against an upper limit.
+func atMost(name, goal string, s stat, limit float64, show string) target {
+	t := target{name: name, goal: goal, known: s.ok(), measured: show}
+	if t.known {
+		t.ok = s.med <= limit
+		if !t.ok {
+			if limit == 0 {
+				t.miss = "by " + s.count()
+			} else {
+				t.miss = fmt.Sprintf("%.0f%% over the limit", (s.med/limit-1)*100)
+			}
+		}
+	}
+	return t
+}
+
+func atLeast(name, goal string, s stat, limit float64, show string) target {
+	t := target{name: name, goal: goal, known: s.ok(), measured: show}
+	if t.known {
+		t.ok = s.med >= limit
+		if !t.ok {
+			t.miss = fmt.Sprintf("%.0f%% short of the goal", (1-s.med/limit)*100)
+		}
+	}
+	return t
+}
+
+func (r *results) targets() []target {
+	var ts []target
+	for _, c := range []struct {
+		name  string
+		limit float64
+	}{{"safe", 1.5}, {"plain", 1.8}} {
+		s := r.ratio(ns("Held", "1M/"+c.name, "ours"), ns("Held", "1M/"+c.name, "floor"))
+		ts = append(ts, atMost("defaults, 1M records held, "+c.name, fmt.Sprintf("ours/floor ≤ %.1f×", c.limit), s, c.limit, s.x()))
+	}
+	s := r.ratio(ns("Handler", "verify", "ours"), ns("Handler", "verify", "floor"))
+	ts = append(ts, atMost("verification", "ours/floor ≤ 1.1×", s, 1.1, s.x()))
+	for _, c := range []string{"safe", "plain"} {
+		s := r.ratio(ns("Held", "1M/"+c, "ours"), ns("Held", "512/"+c, "ours"))
+		ts = append(ts, atMost("1M records vs 512, "+c, "ours@1M / ours@512 ≤ 1.15×", s, 1.15, s.x()))
+	}
+	for _, c := range []struct {
+		name  string
+		limit float64
+	}{{"safe", 8}, {"plain", 6}} {
+		s := r.value("Handler", c.name, "ours", "allocs/op")
+		ts = append(ts, atMost("allocations, "+c.name, fmt.Sprintf("≤ %.0f allocs/op (floor: %s)", c.limit,
+			r.value("Handler", c.name, "floor", "allocs/op").count()), s, c.limit, s.count()))
+	}
+	for _, c := range []string{"safe", "plain"} {
+		b := r.value("Size", "500KB/"+c, "ours", "B/op")
+		body := r.value("Size", "500KB/"+c, "ours", "body-B")
+		per := stat{}
+		if b.ok() && body.ok() && body.med > 0 {
+			per = stat{med: b.med / body.med, n: 1}
+		}
+		ts = append(ts, atMost("500 KB message, "+c+", memory", "B/op ≤ 3× body", per, 3,
+			fmt.Sprintf("%s for a %s body: %.2f×", b.bytes(), body.bytes(), per.med)))
+		t := r.ratio(ns("Size", "500KB/"+c, "ours"), ns("Size", "500KB/"+c, "floor"))
+		ts = append(ts, atMost("500 KB message, "+c+", time", "ours/floor ≤ 1.5×", t, 1.5, t.x()))
+	}
+	m := r.value("RecordMemory", "100k", "ours", "B/record")
+	ts = append(ts, atMost("memory per record (no reply kept)", "≤ 150 B", m, 150, m.count()+" B"))
+	for _, md := range []string{"serial", "parallel"} {
+		a := r.value("AccessTokenWarm", md, "ours", "allocs/op")
+		ts = append(ts, atMost("warm token read, "+md+", allocations", "0 allocs/op", a, 0, a.count()))
+	}
+	if vs := r.series("Stampede", "", "ours", "upstream/op"); len(vs) > 0 {
+		worst := slices.Max(vs)
+		t := target{name: "stampede, 1000 callers", goal: "exactly 1 upstream request", known: true,
+			ok: worst == 1 && slices.Min(vs) == 1, measured: fmt.Sprintf("max %g over %d rounds", worst, len(vs))}
+		if !t.ok {
+			t.miss = fmt.Sprintf("by %g requests", worst-1)
+		}
+		ts = append(ts, t)
+	} else {
+		ts = append(ts, target{name: "stampede, 1000 callers", goal: "exactly 1 upstream request"})
+	}
+	// Issue 9's goals, kept.
+	s = r.ratio(ns("Handler", "safe", "ours"), ns("Handler", "safe", "floor"))
+	ts = append(ts, atMost("safe mode vs floor (issue 9)", "ours/floor ≤ 2.5×", s, 2.5, s.x()))
+	s = r.ratio(ns("Handler", "plain", "ours"), ns("Handler", "plain", "floor"))
+	ts = append(ts, atMost("plaintext vs floor (issue 9)", "ours/floor ≤ 3×", s, 3, s.x()))
+	s = r.ratio(ns("Handler", "safe", "silenceper"), ns("Handler", "safe", "ours"))
+	ts = append(ts, atLeast("safe mode vs silenceper at Info (issue 9)", "silenceper/ours ≥ 4×", s, 4, s.x()))
+	return ts
+}
+
+var handlerSDKs = []string{"floor", "ours", "silenceper", "silenceper-debug"}
 
 func write(w io.Writer, o options, r *results) {
 	p := func(format string, a ...any) { fmt.Fprintf(w, format, a...) }
 	p("# Benchmark results\n\n")
-	p("Generated by `benchmarks/run.sh` on %s. Every number is the median of %d runs",
-		time.Now().UTC().Format("2006-01-02 15:04 MST"), o.count)
-	p(" (`-count %d -benchtime %s`), all in one run of one machine; rerun with `./run.sh`.\n\n", o.count, o.benchtime)
-	if o.count < 10 {
-		p("> **Smoke run** (fewer than 10 runs per benchmark): the numbers below check that the\n")
-		p("> pipeline works and are not a result to quote. Run `./run.sh` for the real table.\n\n")
+	p("Generated by `benchmarks/run.sh` on %s: %d interleaved rounds (every benchmark once per round,\n",
+		time.Now().UTC().Format("2006-01-02 15:04 MST"), r.rounds)
+	p("`-benchtime %s`). Times are the median over rounds; a ratio is computed per round (both sides\n", orDash(o.benchtime))
+	p("measured minutes apart at most) and shown as median [10th–90th percentile]. Allocation counts are\n")
+	p("deterministic; times depend on the machine's load.")
+	if o.wall != "" {
+		p(" The rounds took %s.", o.wall)
+	}
+	p("\n\n")
+	if o.note != "" {
+		p("> %s\n\n", o.note)
+	}
+	if r.rounds < 10 {
+		p("> **%d rounds** (fewer than 10): the intervals are rough. `ROUNDS=10 ./run.sh` for the real table.\n\n", r.rounds)
 	}
 	p("- Machine: %s/%s, %s, %d logical CPUs, %s", r.header["goos"], r.header["goarch"], r.header["cpu"], runtime.NumCPU(), runtime.Version())
 	if o.kernel != "" {
 		p(", %s", o.kernel)
 	}
-	p(".\n- ours: offiaccount at %s. silenceper: %s, used as its README shows. floor: `floor.go`,\n", orDash(o.commit), orDash(o.peer))
-	p("  hand-written with the standard library (signature, base64, AES-CBC, minimal parse, reply,\n")
-	p("  encrypt, sign; no routing, dedupe or timestamp window).\n")
-	p("- Inputs: byte-identical requests from `NewFixture`, one text message in, one text reply out;\n")
-	p("  replies checked by `Fixture.Check` (safe-mode replies decrypted with offiaccount's\n")
-	p("  MessageCrypter and their MsgSignature verified), so a wrong answer fails the run.\n\n")
+	p(".\n- ours: offiaccount at %s, built as the README shows (`NewHandler` with the key, default\n", orDash(o.commit))
+	p("  dedupe store, timestamp window and body cap); every message has a MsgId never sent before.\n")
+	p("- silenceper: %s, built as its README shows (`wechat.NewWechat()`, in-memory cache).\n", orDash(o.peer))
+	p("  Its package init sets logrus' global level to Debug (its comment says it means Warn). `silenceper`\n")
+	p("  runs at logrus' default level, Info, as a server that sets its own level does; `silenceper-debug`\n")
+	p("  at the Debug level the init leaves, which formats a log entry per message. Both discard the output.\n")
+	p("- floor: `floor.go`, hand-written with the standard library (signature, base64, AES-CBC, minimal\n")
+	p("  parse, reply, encrypt, sign; no routing, dedupe or timestamp window).\n")
+	p("- Inputs: byte-identical requests from `NewFixture`, one text message in, one text reply out; replies\n")
+	p("  checked by `Fixture.Check`, so a wrong answer fails the run.\n\n")
 
-	targets := r.targets()
-	p("## Targets (issue 9)\n\n| target | goal | measured | status |\n|---|---|---|---|\n")
-	for _, t := range targets {
+	p("## Targets (issues 18 and 9)\n\n| target | goal | measured | status |\n|---|---|---|---|\n")
+	for _, t := range r.targets() {
 		status := "not measured"
 		if t.known {
 			status = "met"
@@ -201,40 +383,87 @@ func write(w io.Writer, o options, r *results) {
 		p("| %s | %s | %s | %s |\n", t.name, t.goal, orDash(t.measured), status)
 	}
 
-	p("\n## Callback handler in process (`BenchmarkHandler`)\n\n")
-	p("One request through `ServeHTTP` into a reused ResponseWriter.\n\n")
-	p("| case | floor | ours | silenceper | ours/floor | silenceper/floor | silenceper/ours |\n|---|---|---|---|---|---|---|\n")
-	for _, c := range []string{"verify", "plain", "safe"} {
-		f, o2, s := r.cell("Handler", c, "floor", "ns/op"), r.cell("Handler", c, "ours", "ns/op"), r.cell("Handler", c, "silenceper", "ns/op")
-		p("| %s | %s | %s | %s | %s | %s | %s |\n", c, show(f, fmtNs), show(o2, fmtNs), show(s, fmtNs),
-			fmtRatio(o2.v, f.v, o2.ok, f.ok), fmtRatio(s.v, f.v, s.ok, f.ok), fmtRatio(s.v, o2.v, s.ok, o2.ok))
+	if b := readFile(o.notes); b != "" {
+		p("\n%s", b)
 	}
-	p("\n| case | allocs/op floor | ours | silenceper | B/op floor | ours | silenceper |\n|---|---|---|---|---|---|---|\n")
-	for _, c := range []string{"verify", "plain", "safe"} {
+
+	p("\n## Callback handler in process (`BenchmarkHandler`)\n\n")
+	p("One request through `ServeHTTP` into a reused ResponseWriter. retry: WeChat's retry of a\n")
+	p("safe-mode message already answered (ours answers from its dedupe store; the others handle it again).\n\n")
+	p("| case | floor | ours | silenceper | silenceper-debug | ours/floor | silenceper/ours | silenceper-debug/ours |\n|---|---|---|---|---|---|---|---|\n")
+	for _, c := range []string{"verify", "plain", "safe", "retry"} {
+		p("| %s", c)
+		for _, sdk := range handlerSDKs {
+			p(" | %s", r.value("Handler", c, sdk, "ns/op").ns())
+		}
+		p(" | %s | %s | %s |\n", r.ratio(ns("Handler", c, "ours"), ns("Handler", c, "floor")).x(),
+			r.ratio(ns("Handler", c, "silenceper"), ns("Handler", c, "ours")).x(),
+			r.ratio(ns("Handler", c, "silenceper-debug"), ns("Handler", c, "ours")).x())
+	}
+	p("\n| case | allocs/op floor | ours | silenceper | silenceper-debug | B/op floor | ours | silenceper | silenceper-debug |\n|---|---|---|---|---|---|---|---|---|\n")
+	for _, c := range []string{"verify", "plain", "safe", "retry"} {
 		p("| %s", c)
 		for _, u := range []string{"allocs/op", "B/op"} {
-			for _, sdk := range sdks {
-				p(" | %s", show(r.cell("Handler", c, sdk, u), count))
+			for _, sdk := range handlerSDKs {
+				p(" | %s", r.value("Handler", c, sdk, u).count())
 			}
 		}
 		p(" |\n")
 	}
 
+	p("\n## Message size (`BenchmarkSize`)\n\n")
+	p("Text messages of 100 B, 10 KB and 500 KB echoed back. B/body: bytes allocated per byte of request body.\n\n")
+	p("| size | case | body | floor | ours | silenceper | ours/floor | B/op ours | B/body ours | B/body floor | allocs/op ours |\n|---|---|---|---|---|---|---|---|---|---|---|\n")
+	for _, sz := range []string{"100B", "10KB", "500KB"} {
+		for _, c := range []string{"plain", "safe"} {
+			row := sz + "/" + c
+			body := r.value("Size", row, "ours", "body-B")
+			perBody := func(sdk string) string {
+				b := r.value("Size", row, sdk, "B/op")
+				if !b.ok() || !body.ok() || body.med == 0 {
+					return "—"
+				}
+				return fmt.Sprintf("%.2f", b.med/body.med)
+			}
+			p("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", sz, c, body.bytes(),
+				r.value("Size", row, "floor", "ns/op").ns(), r.value("Size", row, "ours", "ns/op").ns(),
+				r.value("Size", row, "silenceper", "ns/op").ns(),
+				r.ratio(ns("Size", row, "ours"), ns("Size", row, "floor")).x(),
+				r.value("Size", row, "ours", "B/op").bytes(), perBody("ours"), perBody("floor"),
+				r.value("Size", row, "ours", "allocs/op").count())
+		}
+	}
+
+	p("\n## Records held by the dedupe store (`BenchmarkHeld`)\n\n")
+	p("ours with its store already holding 512, 100k or 1M records of answered messages (filled through the\n")
+	p("`DedupeStore` interface, outside the timer); the floor, which remembers nothing, measured in the same round.\n\n")
+	p("| held | case | floor | ours | ours/floor | ours/ours@512 | allocs/op ours |\n|---|---|---|---|---|---|---|\n")
+	for _, h := range []string{"512", "100k", "1M"} {
+		for _, c := range []string{"plain", "safe"} {
+			row := h + "/" + c
+			p("| %s | %s | %s | %s | %s | %s | %s |\n", h, c, r.value("Held", row, "floor", "ns/op").ns(),
+				r.value("Held", row, "ours", "ns/op").ns(), r.ratio(ns("Held", row, "ours"), ns("Held", row, "floor")).x(),
+				r.ratio(ns("Held", row, "ours"), ns("Held", "512/"+c, "ours")).x(), r.value("Held", row, "ours", "allocs/op").count())
+		}
+	}
+	p("\nMemory per record (`BenchmarkRecordMemory`, 100k records, heap after GC): %s B.\n",
+		r.value("RecordMemory", "100k", "ours", "B/record").count())
+
 	p("\n## Warm access_token read (`BenchmarkAccessTokenWarm`)\n\n")
 	p("floor: one `atomic.Pointer` load. parallel: `b.RunParallel` on every P.\n\n")
-	p("| mode | floor | ours | silenceper | ours/floor | silenceper/ours | allocs/op ours | allocs/op silenceper |\n|---|---|---|---|---|---|---|---|\n")
+	p("| mode | floor | ours | silenceper | ours/floor | allocs/op ours | allocs/op silenceper |\n|---|---|---|---|---|---|---|\n")
 	for _, m := range []string{"serial", "parallel"} {
-		f, o2, s := r.cell("AccessTokenWarm", m, "floor", "ns/op"), r.cell("AccessTokenWarm", m, "ours", "ns/op"), r.cell("AccessTokenWarm", m, "silenceper", "ns/op")
-		p("| %s | %s | %s | %s | %s | %s | %s | %s |\n", m, show(f, fmtNs), show(o2, fmtNs), show(s, fmtNs),
-			fmtRatio(o2.v, f.v, o2.ok, f.ok), fmtRatio(s.v, o2.v, s.ok, o2.ok),
-			show(r.cell("AccessTokenWarm", m, "ours", "allocs/op"), count), show(r.cell("AccessTokenWarm", m, "silenceper", "allocs/op"), count))
+		p("| %s | %s | %s | %s | %s | %s | %s |\n", m, r.value("AccessTokenWarm", m, "floor", "ns/op").ns(),
+			r.value("AccessTokenWarm", m, "ours", "ns/op").ns(), r.value("AccessTokenWarm", m, "silenceper", "ns/op").ns(),
+			r.ratio(ns("AccessTokenWarm", m, "ours"), ns("AccessTokenWarm", m, "floor")).x(),
+			r.value("AccessTokenWarm", m, "ours", "allocs/op").count(), r.value("AccessTokenWarm", m, "silenceper", "allocs/op").count())
 	}
 
 	p("\n## Stampede (`BenchmarkStampede`, `TestStampede`)\n\n")
 	p("1000 goroutines ask a cold cache at once; the fake token endpoint answers after 20 ms.\n\n")
 	p("| sdk | upstream token requests per stampede | time per stampede |\n|---|---|---|\n")
 	for _, sdk := range []string{"ours", "silenceper"} {
-		p("| %s | %s | %s |\n", sdk, show(r.cell("Stampede", "", sdk, "upstream/op"), count), show(r.cell("Stampede", "", sdk, "ns/op"), fmtNs))
+		p("| %s | %s | %s |\n", sdk, r.value("Stampede", "", sdk, "upstream/op").count(), r.value("Stampede", "", sdk, "ns/op").ns())
 	}
 	p("\nsilenceper's `cache.Memory` reads its map without the lock `Set` takes; under `-race` the\n")
 	p("stampede reports a data race there, so its stampede is skipped in race builds.\n")
@@ -244,96 +473,27 @@ func write(w io.Writer, o options, r *results) {
 		conc = strconv.Itoa(o.conc)
 	}
 	p("\n## Over loopback HTTP (`BenchmarkLoopback`, concurrency %s)\n\n", conc)
-	p("net/http server on 127.0.0.1, Go client with %s keep-alive connections on the same machine.\n", conc)
-	p("The client and net/http share the cores with the handler, so HTTP bounds every ratio: the\n")
-	p("floor/silenceper column is the most any handler could reach here.\n\n")
-	p("| case | req/s floor | ours | silenceper | ours/silenceper | floor/silenceper | p50 floor | ours | silenceper | p99 floor | ours | silenceper |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n")
+	p("net/http server on 127.0.0.1, Go client with %s keep-alive connections on the same machine; the client\n", conc)
+	p("and net/http share the cores with the handler, so HTTP bounds every ratio.\n\n")
+	p("| case | req/s floor | ours | silenceper | silenceper-debug | ours/silenceper | p99 floor | ours | silenceper |\n|---|---|---|---|---|---|---|---|---|\n")
 	for _, c := range []string{"verify", "plain", "safe"} {
-		f, o2, s := r.cell("Loopback", c, "floor", "req/s"), r.cell("Loopback", c, "ours", "req/s"), r.cell("Loopback", c, "silenceper", "req/s")
-		p("| %s | %s | %s | %s | %s | %s", c, show(f, rps), show(o2, rps), show(s, rps), fmtRatio(o2.v, s.v, o2.ok, s.ok), fmtRatio(f.v, s.v, f.ok, s.ok))
-		for _, u := range []string{"p50-ns", "p99-ns"} {
-			for _, sdk := range sdks {
-				p(" | %s", show(r.cell("Loopback", c, sdk, u), fmtNs))
-			}
+		p("| %s", c)
+		for _, sdk := range handlerSDKs {
+			p(" | %s", r.value("Loopback", c, sdk, "req/s").count())
+		}
+		p(" | %s", r.ratio(key{"Loopback", c, "ours", "req/s"}, key{"Loopback", c, "silenceper", "req/s"}).x())
+		for _, sdk := range []string{"floor", "ours", "silenceper"} {
+			p(" | %s", r.value("Loopback", c, sdk, "p99-ns").ns())
 		}
 		p(" |\n")
 	}
 
 	if b := readFile(o.pprof); b != "" {
-		p("\n## Where ours spends safe-mode time (`go tool pprof -top`)\n\n```\n%s```\n", b)
+		p("\n## Profiles of ours (`go tool pprof -top`)\n\n```\n%s```\n", b)
 	}
 	if b := readFile(o.benchstat); b != "" {
-		p("\n## benchstat (`-col /sdk`, base = first column)\n\n```\n%s```\n", b)
+		p("\n## benchstat (`-col /sdk`, base = first column; rounds as samples)\n\n```\n%s```\n", b)
 	}
-}
-
-func (r *results) targets() []target {
-	var ts []target
-	ratio := func(name, goal, group, row, num, den, unit string, ok func(float64) bool, limit float64, atMost bool) {
-		n, okN := r.median(group, row, num, unit)
-		d, okD := r.median(group, row, den, unit)
-		t := target{name: name, goal: goal}
-		if okN && okD && d > 0 {
-			v := n / d
-			t.known, t.ok, t.measured = true, ok(v), fmt.Sprintf("%.2f×", v)
-			if !t.ok {
-				if atMost {
-					t.miss = fmt.Sprintf("%.0f%% over the limit", (v/limit-1)*100)
-				} else {
-					t.miss = fmt.Sprintf("%.0f%% short of the goal", (1-v/limit)*100)
-				}
-			}
-		}
-		ts = append(ts, t)
-	}
-	atMost := func(l float64) func(float64) bool { return func(v float64) bool { return v <= l } }
-	atLeast := func(l float64) func(float64) bool { return func(v float64) bool { return v >= l } }
-	ratio("safe mode vs floor", "ours/floor ≤ 2.5×", "Handler", "safe", "ours", "floor", "ns/op", atMost(2.5), 2.5, true)
-	ratio("safe mode vs silenceper", "silenceper/ours ≥ 4×", "Handler", "safe", "silenceper", "ours", "ns/op", atLeast(4), 4, false)
-	ratio("plaintext vs floor", "ours/floor ≤ 3×", "Handler", "plain", "ours", "floor", "ns/op", atMost(3), 3, true)
-	ratio("verification vs floor", "ours/floor ≤ 1.5×", "Handler", "verify", "ours", "floor", "ns/op", atMost(1.5), 1.5, true)
-	for _, m := range []string{"serial", "parallel"} {
-		ratio("warm token read, "+m, "ours/atomic load ≤ 1.5×", "AccessTokenWarm", m, "ours", "floor", "ns/op", atMost(1.5), 1.5, true)
-		a, ok := r.median("AccessTokenWarm", m, "ours", "allocs/op")
-		t := target{name: "warm token read, " + m + ", allocations", goal: "0 allocs/op", known: ok, ok: a == 0, measured: count(a)}
-		if ok && a != 0 {
-			t.miss = fmt.Sprintf("by %s allocs/op", count(a))
-		}
-		if !ok {
-			t.measured = ""
-		}
-		ts = append(ts, t)
-	}
-	if n := r.runs("Stampede", "", "ours", "upstream/op"); n > 0 {
-		vals := r.vals[key{"Stampede", "", "ours", "upstream/op"}]
-		worst := slices.Max(vals)
-		t := target{name: "stampede, 1000 callers", goal: "exactly 1 upstream request", known: true, ok: worst == 1 && slices.Min(vals) == 1,
-			measured: fmt.Sprintf("max %s over %d runs", count(worst), n)}
-		if !t.ok {
-			t.miss = fmt.Sprintf("by %s requests", count(worst-1))
-		}
-		ts = append(ts, t)
-	} else {
-		ts = append(ts, target{name: "stampede, 1000 callers", goal: "exactly 1 upstream request"})
-	}
-	for _, c := range []string{"verify", "plain", "safe"} {
-		ratio("loopback "+c+", throughput", "ours ≥ 1.5× silenceper req/s", "Loopback", c, "ours", "silenceper", "req/s", atLeast(1.5), 1.5, false)
-		// HTTP itself bounds the ratio: show what the floor, which does almost nothing, gets.
-		if f, s := r.cell("Loopback", c, "floor", "req/s"), r.cell("Loopback", c, "silenceper", "req/s"); f.ok && s.ok && ts[len(ts)-1].known {
-			ts[len(ts)-1].measured += fmt.Sprintf(" (floor: %.2f×)", f.v/s.v)
-		}
-		o, okO := r.median("Loopback", c, "ours", "p99-ns")
-		s, okS := r.median("Loopback", c, "silenceper", "p99-ns")
-		t := target{name: "loopback " + c + ", p99", goal: "ours below silenceper", known: okO && okS, ok: o < s}
-		if t.known {
-			t.measured = fmtNs(o) + " vs " + fmtNs(s)
-			if !t.ok {
-				t.miss = fmt.Sprintf("by %s", fmtNs(o-s))
-			}
-		}
-		ts = append(ts, t)
-	}
-	return ts
 }
 
 func orDash(s string) string {

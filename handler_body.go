@@ -1,0 +1,259 @@
+package offiaccount
+
+// The byte path of a callback: the request body read into a buffer sized from Content-Length,
+// the safe-mode envelope opened without copies, and the buffers every step borrows.
+
+import (
+	"encoding/base64"
+	"errors"
+	"io"
+	"math/bits"
+	"net/http"
+	"sync"
+	"unicode/utf8"
+	"unsafe"
+)
+
+// Buffers come from pools by power-of-two size class, from 4 KiB (a typical callback) to
+// 2 MiB (a 1 MiB body's sealed reply). Larger buffers are not kept. A sync.Pool drops what
+// sits idle across two garbage collections, so a burst of large messages does not hold its
+// memory afterwards.
+const (
+	minBufShift = 12 // 4 KiB
+	maxBufShift = 21 // 2 MiB
+)
+
+var bufPools [maxBufShift - minBufShift + 1]sync.Pool
+
+// bufClass returns the class of the smallest pooled buffer holding n bytes, or -1 when n is
+// too large to pool.
+func bufClass(n int) int {
+	if n <= 1<<minBufShift {
+		return 0
+	}
+	c := bits.Len(uint(n-1)) - minBufShift
+	if c >= len(bufPools) {
+		return -1
+	}
+	return c
+}
+
+// getBufSize returns an empty buffer with room for n bytes.
+func getBufSize(n int) *[]byte {
+	c := bufClass(n)
+	if c < 0 {
+		b := make([]byte, 0, n)
+		return &b
+	}
+	if b, ok := bufPools[c].Get().(*[]byte); ok {
+		return b
+	}
+	b := make([]byte, 0, 1<<(minBufShift+c))
+	return &b
+}
+
+// putBuf returns a buffer to the pool of the largest class it can serve; buffers grown past
+// the largest class are dropped.
+func putBuf(b *[]byte) {
+	n := cap(*b)
+	if n < 1<<minBufShift || n > 1<<maxBufShift {
+		return
+	}
+	c := bits.Len(uint(n)) - 1 - minBufShift
+	*b = (*b)[:0]
+	bufPools[c].Put(b)
+}
+
+// readBody reads at most max bytes of r into buf, growing it as needed; too large reports
+// false.
+func readBody(r io.Reader, buf []byte, max int64) ([]byte, bool, error) {
+	for {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		n, err := r.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if int64(len(buf)) > max {
+			return buf, false, nil
+		}
+		if err == io.EOF {
+			return buf, true, nil
+		}
+		if err != nil {
+			return buf, true, err
+		}
+	}
+}
+
+// errBodyTooLarge reports a body over the Handler's cap.
+var errBodyTooLarge = errors.New("body too large")
+
+// readRequestBody reads r's body. A plaintext body (owned) becomes the Message's Raw, so it
+// is read into a buffer of its own, sized from Content-Length when known; an encrypted one is
+// only decoded, so it goes into a pooled buffer, returned as pooled for putBuf.
+func (h *Handler) readRequestBody(r *http.Request, owned bool) (body []byte, pooled *[]byte, err error) {
+	if owned && r.ContentLength > 0 && r.ContentLength <= h.maxBody {
+		// One byte more than announced, so the read ends at EOF without growing.
+		body, fits, err := readBody(r.Body, make([]byte, 0, r.ContentLength+1), h.maxBody)
+		if !fits {
+			return nil, nil, errBodyTooLarge
+		}
+		return body[:len(body):len(body)], nil, err
+	}
+	size := 1 << minBufShift
+	if r.ContentLength > 0 && r.ContentLength <= h.maxBody {
+		size = int(r.ContentLength) + 1
+	}
+	bp := getBufSize(size)
+	body, fits, err := readBody(r.Body, (*bp)[:0], h.maxBody)
+	*bp = body[:0] // keep the grown buffer
+	if !fits {
+		putBuf(bp)
+		return nil, nil, errBodyTooLarge
+	}
+	if owned {
+		owned := make([]byte, len(body))
+		copy(owned, body)
+		putBuf(bp)
+		body = owned
+		return body, nil, err
+	}
+	return body, bp, err
+}
+
+// bytesString views b as a string without copying. The caller must not modify b while the
+// string, or any part of it, is in use.
+func bytesString(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	return unsafe.String(&b[0], len(b))
+}
+
+// readMessage reads the body of a message POST and decodes the message: the plaintext body,
+// or the safe-mode envelope checked and opened. A non-zero code rejects the request.
+func (h *Handler) readMessage(r *http.Request, q callbackQuery, encrypted bool) (m *Message, code int, reason string) {
+	body, pooled, err := h.readRequestBody(r, !encrypted)
+	if pooled != nil {
+		defer putBuf(pooled)
+	}
+	switch {
+	case errors.Is(err, errBodyTooLarge):
+		return nil, http.StatusRequestEntityTooLarge, "body too large"
+	case err != nil:
+		return nil, http.StatusBadRequest, "reading body failed"
+	}
+	m = new(Message)
+	if encrypted {
+		plain, code, reason := h.open(q, body)
+		if code != 0 {
+			h.misconfiguredOpen(r, reason)
+			return nil, code, reason
+		}
+		m.Raw = plain
+	} else {
+		m.Raw = body
+	}
+	// The fields are substrings of Raw, which nothing writes to from here on: the document is
+	// held once, not once as bytes and again as a string.
+	if err := parseMessageInto(m, bytesString(m.Raw)); err != nil {
+		return nil, http.StatusBadRequest, "malformed message"
+	}
+	return m, 0, ""
+}
+
+// open checks and decrypts a safe-mode envelope. A non-zero code rejects it. The message
+// returned is in a buffer of its own: it becomes the Message's Raw.
+func (h *Handler) open(q callbackQuery, body []byte) (plain []byte, code int, reason string) {
+	p := getXMLParser()
+	defer putXMLParser(p)
+	// The parser's strings point into body only until putXMLParser clears them.
+	if err := p.parse(bytesString(body)); err != nil {
+		return nil, http.StatusBadRequest, "malformed XML"
+	}
+	var enc *xmlNode
+	for i := range p.nodes {
+		if n := &p.nodes[i]; n.depth == 1 && n.name == "Encrypt" {
+			enc = n
+			break
+		}
+	}
+	if enc == nil || enc.value == "" {
+		return nil, http.StatusBadRequest, "missing Encrypt"
+	}
+	if !CheckMsgSignature(q.msgSignature, h.token, q.timestamp, q.nonce, enc.value) {
+		return nil, http.StatusForbidden, "invalid msg_signature"
+	}
+	var ct []byte
+	if enc.start >= 0 {
+		ct = body[enc.start:enc.end]
+	} else {
+		ct = []byte(enc.value)
+	}
+	plain, err := h.crypter.decryptInto(make([]byte, base64.StdEncoding.DecodedLen(len(ct))), ct)
+	switch {
+	case errors.Is(err, ErrAppIDMismatch):
+		return nil, http.StatusForbidden, "message for another AppID"
+	case err != nil:
+		return nil, http.StatusBadRequest, "undecryptable Encrypt"
+	}
+	return plain, 0, ""
+}
+
+// Content-Type values of replies, shared (header values are never modified in place) so
+// that setting them does not allocate.
+var (
+	contentTypeText = []string{"text/plain; charset=utf-8"}
+	contentTypeXML  = []string{"application/xml; charset=utf-8"}
+	headerNosniff   = []string{"nosniff"}
+)
+
+// replySizeHint guesses the size of r's document, so that a large reply is built in a buffer
+// of the right size class instead of one grown by doubling.
+func replySizeHint(r Reply, m *Message) int {
+	n := 256 + len(m.FromUserName) + len(m.ToUserName)
+	switch r := r.(type) {
+	case TextReply:
+		n += len(r.Content)
+	case *TextReply:
+		if r != nil {
+			n += len(r.Content)
+		}
+	case NewsReply:
+		for _, a := range r.Articles {
+			n += 128 + len(a.Title) + len(a.Description) + len(a.PicURL) + len(a.URL)
+		}
+	}
+	return n
+}
+
+// appendMessageReply is AppendReply answering m. A TextReply quoting a piece of m's own
+// document, such as an echo of m.Content, skips the character check AppendCDATA does: the
+// parser has checked those characters already, so a long text is checked once, not twice.
+func appendMessageReply(dst []byte, r Reply, m *Message, createTime int64) []byte {
+	if t, ok := r.(TextReply); ok && checkedText(m.Raw, t.Content) {
+		dst = appendReplyHead(dst, MsgTypeText, m.FromUserName, m.ToUserName, createTime)
+		dst = append(dst, "<Content><![CDATA["...)
+		dst = append(dst, t.Content...)
+		return append(dst, "]]></Content></xml>"...)
+	}
+	return AppendReply(dst, r, m.FromUserName, m.ToUserName, createTime)
+}
+
+// checkedText reports whether s lies in doc, a document the parser accepted, and starts and
+// ends on character boundaries. Such a string is a piece of one element's undecoded value
+// (the Message's strings that needed decoding are copies): valid UTF-8, only characters XML
+// allows, and no "]]>", so it can go into one CDATA section as it is.
+func checkedText(doc []byte, s string) bool {
+	if len(s) < 64 || len(doc) == 0 {
+		return false // not worth the check
+	}
+	base := uintptr(unsafe.Pointer(&doc[0]))
+	p := uintptr(unsafe.Pointer(unsafe.StringData(s)))
+	if p < base || p-base > uintptr(len(doc)) || uintptr(len(doc))-(p-base) < uintptr(len(s)) {
+		return false
+	}
+	start := int(p - base)
+	end := start + len(s)
+	return utf8.RuneStart(doc[start]) && (end == len(doc) || utf8.RuneStart(doc[end]))
+}

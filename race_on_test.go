@@ -1,0 +1,5 @@
+//go:build race
+
+package offiaccount
+
+const raceEnabled = true
