@@ -92,7 +92,7 @@ func newExampleServer(answers map[string]string) (*Client, func()) {
 		mux.HandleFunc(p, func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, a) })
 	}
 	srv := httptest.NewServer(mux)
-	c, err := New(testAppID, "SECRET", WithBaseURL(srv.URL))
+	c, err := NewClient(testAppID, "SECRET", WithClientBaseURL(srv.URL))
 	if err != nil {
 		panic(err)
 	}

@@ -113,8 +113,8 @@ func TestCallWithoutTokenRedactsCredentialsByName(t *testing.T) {
 				return nil, tc.wrap(fmt.Sprintf("proxy refused %s %s body=%s", r.Method, r.URL, b))
 			})
 			logs := new(syncBuf)
-			c, err := New(testAppID, testSecret, WithHTTPClient(&http.Client{Transport: rt}),
-				WithLogger(slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))))
+			c, err := NewClient(testAppID, testSecret, WithClientHTTPClient(&http.Client{Transport: rt}),
+				WithClientLogger(slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))))
 			require.NoError(t, err)
 			err = c.CallWithoutToken(context.Background(), http.MethodPost, "/cgi-bin/component/x", query, body, nil)
 			require.Error(t, err)

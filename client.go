@@ -17,7 +17,7 @@ import (
 
 // DefaultBaseURL is WeChat's main API domain. When it cannot be reached the Client tries
 // [DefaultFailoverBaseURLs] (see [WithClientFailoverBaseURLs]); pass one of those to
-// [WithBaseURL] to prefer a nearer access point.
+// [WithClientBaseURL] to prefer a nearer access point.
 const DefaultBaseURL = "https://api.weixin.qq.com"
 
 // DefaultHTTPTimeout bounds every API request when the caller does not bring an
@@ -43,18 +43,18 @@ type Client struct {
 	tokens tokenCache
 }
 
-// Option configures a [Client] in [New].
-type Option func(*Client) error
+// ClientOption configures a [Client] in [NewClient].
+type ClientOption func(*Client) error
 
-// New returns a Client for the account with the given AppID and AppSecret (开发者密码).
-// The AppSecret may be empty only with [WithTokenSource], for processes that take their
+// NewClient returns a Client for the account with the given AppID and AppSecret (开发者密码).
+// The AppSecret may be empty only with [WithClientTokenSource], for processes that take their
 // tokens from a central service and never hold the secret (web authorization then fails).
 //
-// New rejects an AppID that cannot be real ("wx" and 16 lowercase hex digits) and an
+// NewClient rejects an AppID that cannot be real ("wx" and 16 lowercase hex digits) and an
 // AppSecret with surrounding whitespace, with an error that says what to fix (and never
 // quotes the secret); they match [ErrInvalidAppID] and [ErrInvalidAppSecret]. A nil option is
 // an error too.
-func New(appID, appSecret string, opts ...Option) (*Client, error) {
+func NewClient(appID, appSecret string, opts ...ClientOption) (*Client, error) {
 	if err := checkAppID("New", appID); err != nil {
 		return nil, err
 	}
@@ -70,21 +70,21 @@ func New(appID, appSecret string, opts ...Option) (*Client, error) {
 	}
 	for i, opt := range opts {
 		if opt == nil {
-			return nil, fmt.Errorf("offiaccount: New: option %d is nil", i+1)
+			return nil, fmt.Errorf("offiaccount: NewClient: option %d is nil", i+1)
 		}
 		if err := opt(c); err != nil {
 			return nil, err
 		}
 	}
 	if appSecret == "" && c.tokens.source == nil {
-		return nil, errors.New("offiaccount: New: empty AppSecret (allowed only with WithTokenSource)")
+		return nil, errors.New("offiaccount: NewClient: empty AppSecret (allowed only with WithClientTokenSource)")
 	}
 	c.tokens.init(c)
 	c.installTransport()
 	return c, nil
 }
 
-// WithHTTPClient makes the Client send its requests through a copy of hc, for proxies,
+// WithClientHTTPClient makes the Client send its requests through a copy of hc, for proxies,
 // custom transports and tests. The copy is taken when New runs, so set hc up (including a
 // mock transport) before calling New.
 //
@@ -93,10 +93,10 @@ func New(appID, appSecret string, opts ...Option) (*Client, error) {
 // errors.Is with context.Canceled, context.DeadlineExceeded and os.ErrDeadlineExceeded,
 // net.Error's Timeout, and errors.As to *url.Error (its Op, a redacted URL), *net.OpError
 // and *net.DNSError; errors.As to the transport's own error types finds nothing.
-func WithHTTPClient(hc *http.Client) Option {
+func WithClientHTTPClient(hc *http.Client) ClientOption {
 	return func(c *Client) error {
 		if hc == nil {
-			return errors.New("offiaccount: WithHTTPClient: nil client")
+			return errors.New("offiaccount: WithClientHTTPClient: nil client")
 		}
 		cp := *hc
 		c.httpClient = &cp
@@ -104,26 +104,26 @@ func WithHTTPClient(hc *http.Client) Option {
 	}
 }
 
-// WithBaseURL sends API calls to another origin: one of WeChat's backup domains, a proxy, or
+// WithClientBaseURL sends API calls to another origin: one of WeChat's backup domains, a proxy, or
 // a fake platform in tests. The URL must be absolute http(s) without query or fragment. Any
 // origin other than WeChat's own domains turns the default failover off; see
 // [WithClientFailoverBaseURLs].
-func WithBaseURL(base string) Option {
+func WithClientBaseURL(base string) ClientOption {
 	return func(c *Client) error {
 		if _, err := parseBaseURL(base); err != nil {
-			return fmt.Errorf("offiaccount: WithBaseURL: %q is not an absolute http(s) URL", base)
+			return fmt.Errorf("offiaccount: WithClientBaseURL: %q is not an absolute http(s) URL", base)
 		}
 		c.baseURL = strings.TrimRight(base, "/")
 		return nil
 	}
 }
 
-// WithLogger makes the Client log through l. Nothing secret is ever logged. The default logs
+// WithClientLogger makes the Client log through l. Nothing secret is ever logged. The default logs
 // nothing.
-func WithLogger(l *slog.Logger) Option {
+func WithClientLogger(l *slog.Logger) ClientOption {
 	return func(c *Client) error {
 		if l == nil {
-			return errors.New("offiaccount: WithLogger: nil logger")
+			return errors.New("offiaccount: WithClientLogger: nil logger")
 		}
 		c.logger = l
 		return nil

@@ -31,32 +31,32 @@ const (
 
 // newMockClient returns a Client whose requests go to a fresh httpmock transport that already
 // answers the token endpoint.
-func newMockClient(t *testing.T, opts ...Option) (*Client, *httpmock.MockTransport) {
+func newMockClient(t *testing.T, opts ...ClientOption) (*Client, *httpmock.MockTransport) {
 	t.Helper()
 	mt := httpmock.NewMockTransport()
 	mt.RegisterResponder(http.MethodPost, DefaultBaseURL+"/cgi-bin/stable_token",
 		httpmock.NewStringResponder(200, `{"access_token":"`+testToken+`","expires_in":7200}`))
-	c, err := New(testAppID, testSecret, append([]Option{WithHTTPClient(&http.Client{Transport: mt})}, opts...)...)
+	c, err := NewClient(testAppID, testSecret, append([]ClientOption{WithClientHTTPClient(&http.Client{Transport: mt})}, opts...)...)
 	require.NoError(t, err)
 	return c, mt
 }
 
 func TestNewValidates(t *testing.T) {
 	t.Parallel()
-	_, err := New("", "s")
+	_, err := NewClient("", "s")
 	assert.Error(t, err)
-	_, err = New(testAppID, "")
+	_, err = NewClient(testAppID, "")
 	assert.Error(t, err)
 	for _, bad := range []string{"", "ftp://x", "api.weixin.qq.com", "https://x/?a=b", "https://x/#f", "http://"} {
-		_, err = New(testAppID, "s", WithBaseURL(bad))
+		_, err = NewClient(testAppID, "s", WithClientBaseURL(bad))
 		assert.Error(t, err, bad)
 	}
-	_, err = New(testAppID, "s", WithHTTPClient(nil))
+	_, err = NewClient(testAppID, "s", WithClientHTTPClient(nil))
 	assert.Error(t, err)
-	_, err = New(testAppID, "s", WithLogger(nil))
+	_, err = NewClient(testAppID, "s", WithClientLogger(nil))
 	assert.Error(t, err)
 
-	c, err := New(testAppID, "s", WithBaseURL("https://sh.api.weixin.qq.com/"))
+	c, err := NewClient(testAppID, "s", WithClientBaseURL("https://sh.api.weixin.qq.com/"))
 	require.NoError(t, err)
 	assert.Equal(t, "https://sh.api.weixin.qq.com", c.baseURL)
 	assert.NotZero(t, c.httpClient.Timeout, "default client has a timeout")
@@ -66,7 +66,7 @@ func TestNewValidates(t *testing.T) {
 func TestWithHTTPClientCopies(t *testing.T) {
 	t.Parallel()
 	hc := &http.Client{Timeout: time.Second}
-	c, err := New(testAppID, "s", WithHTTPClient(hc))
+	c, err := NewClient(testAppID, "s", WithClientHTTPClient(hc))
 	require.NoError(t, err)
 	hc.Timeout = time.Hour
 	assert.Equal(t, time.Second, c.httpClient.Timeout)
@@ -171,7 +171,7 @@ func TestCallPathOversizeAnswer(t *testing.T) {
 		w.Write([]byte(`"}`))
 	}))
 	defer srv.Close()
-	c, err := New(testAppID, testSecret, WithBaseURL(srv.URL))
+	c, err := NewClient(testAppID, testSecret, WithClientBaseURL(srv.URL))
 	require.NoError(t, err)
 	err = c.getJSON(context.Background(), "/cgi-bin/big", nil, nil)
 	assert.ErrorIs(t, err, ErrBadResponse)
@@ -224,7 +224,7 @@ func TestCallPathContextCancelled(t *testing.T) {
 	}))
 	defer srv.Close()
 	defer close(block)
-	c, err := New(testAppID, testSecret, WithBaseURL(srv.URL))
+	c, err := NewClient(testAppID, testSecret, WithClientBaseURL(srv.URL))
 	require.NoError(t, err)
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 	defer cancel()
@@ -238,7 +238,7 @@ func TestCallPathContextCancelled(t *testing.T) {
 func TestClientKeepsSecretOutOfOutput(t *testing.T) {
 	t.Parallel()
 	var logs strings.Builder
-	c, mt := newMockClient(t, WithLogger(slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))))
+	c, mt := newMockClient(t, WithClientLogger(slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))))
 	mt.RegisterResponder(http.MethodGet, DefaultBaseURL+"/cgi-bin/x", httpmock.NewStringResponder(200, `{"errcode":40014,"errmsg":"invalid access_token"}`))
 	_ = c.getJSON(context.Background(), "/cgi-bin/x", nil, nil)
 	slog.New(slog.NewTextHandler(&logs, nil)).Info("client", "c", c)
@@ -266,12 +266,12 @@ func TestTokenCategoryIsTheAccountsOnly(t *testing.T) {
 
 func TestEmptySecretOnlyWithTokenSource(t *testing.T) {
 	t.Parallel()
-	_, err := New(testAppID, "")
+	_, err := NewClient(testAppID, "")
 	assert.Error(t, err)
 	src := TokenSourceFunc(func(context.Context, string) (string, time.Duration, error) {
 		return "CENTRAL", time.Hour, nil
 	})
-	c, err := New(testAppID, "", WithTokenSource(src))
+	c, err := NewClient(testAppID, "", WithClientTokenSource(src))
 	require.NoError(t, err)
 	tok, err := c.AccessToken(context.Background())
 	require.NoError(t, err)
@@ -281,25 +281,25 @@ func TestEmptySecretOnlyWithTokenSource(t *testing.T) {
 // No nil argument makes a constructor or an option panic: each is an error.
 func TestNilArgumentsAreErrors(t *testing.T) {
 	t.Parallel()
-	var nilStore *MemoryStore
+	var nilStore *MemoryTokenStore
 	var nilSourceFunc TokenSourceFunc
-	cases := map[string]Option{
+	cases := map[string]ClientOption{
 		"nil option":         nil,
-		"nil store":          WithTokenStore(nil),
-		"typed nil store":    WithTokenStore(nilStore),
-		"nil http client":    WithHTTPClient(nil),
-		"nil logger":         WithLogger(nil),
-		"nil token source":   WithTokenSource(nil),
-		"typed nil source":   WithTokenSource(nilSourceFunc),
+		"nil store":          WithClientTokenStore(nil),
+		"typed nil store":    WithClientTokenStore(nilStore),
+		"nil http client":    WithClientHTTPClient(nil),
+		"nil logger":         WithClientLogger(nil),
+		"nil token source":   WithClientTokenSource(nil),
+		"typed nil source":   WithClientTokenSource(nilSourceFunc),
 		"bad failover entry": WithClientFailoverBaseURLs(""),
 	}
 	for name, opt := range cases {
 		assert.NotPanics(t, func() {
-			_, err := New(testAppID, testSecret, opt)
+			_, err := NewClient(testAppID, testSecret, opt)
 			assert.Error(t, err, name)
 		}, name)
 	}
-	c, err := New(testAppID, testSecret)
+	c, err := NewClient(testAppID, testSecret)
 	require.NoError(t, err)
 	assert.NotPanics(t, func() {
 		_, err := c.AuthCodeURL("https://example.com/cb", ScopeBase, "s", nil)
@@ -368,15 +368,15 @@ func TestErrorsAndLogsHoldNoSecretWhateverTheTransportSays(t *testing.T) {
 		"/cgi-bin/user/info":            `{}`,
 		"/cgi-bin/get_current_selfmenu": `{}`,
 	}
-	newClient := func(t *testing.T, fail []string, opts ...Option) (*Client, *echoTransport, *syncBuf) {
+	newClient := func(t *testing.T, fail []string, opts ...ClientOption) (*Client, *echoTransport, *syncBuf) {
 		et := &echoTransport{ok: answers, fail: map[string]bool{}}
 		for _, p := range fail {
 			et.fail[p] = true
 		}
 		logs := new(syncBuf)
-		opts = append(opts, WithHTTPClient(&http.Client{Transport: et}),
-			WithLogger(slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))))
-		c, err := New(testAppID, secret, opts...)
+		opts = append(opts, WithClientHTTPClient(&http.Client{Transport: et}),
+			WithClientLogger(slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))))
+		c, err := NewClient(testAppID, secret, opts...)
 		require.NoError(t, err)
 		c.tokens.retryBase = time.Millisecond
 		return c, et, logs
@@ -399,7 +399,7 @@ func TestErrorsAndLogsHoldNoSecretWhateverTheTransportSays(t *testing.T) {
 		assert.Contains(t, logs.String(), "retrying", "the retry warnings were checked too")
 	})
 	t.Run("legacy token endpoint", func(t *testing.T) {
-		c, _, logs := newClient(t, []string{tokenPathLegacy}, WithLegacyTokenEndpoint())
+		c, _, logs := newClient(t, []string{tokenPathLegacy}, WithClientLegacyTokenEndpoint())
 		_, err := c.AccessToken(context.Background())
 		check(t, err, logs)
 	})
@@ -514,16 +514,16 @@ func TestFailoverDefaults(t *testing.T) {
 		}
 		return out
 	}
-	c, err := New(testAppID, testSecret)
+	c, err := NewClient(testAppID, testSecret)
 	require.NoError(t, err)
 	assert.Equal(t, []string{"api2.weixin.qq.com", "sh.api.weixin.qq.com", "sz.api.weixin.qq.com", "hk.api.weixin.qq.com"}, hosts(c))
-	c, err = New(testAppID, testSecret, WithBaseURL("https://sh.api.weixin.qq.com/"))
+	c, err = NewClient(testAppID, testSecret, WithClientBaseURL("https://sh.api.weixin.qq.com/"))
 	require.NoError(t, err)
 	assert.Equal(t, []string{"api.weixin.qq.com", "api2.weixin.qq.com", "sz.api.weixin.qq.com", "hk.api.weixin.qq.com"}, hosts(c))
-	c, err = New(testAppID, testSecret, WithBaseURL("https://proxy.example"))
+	c, err = NewClient(testAppID, testSecret, WithClientBaseURL("https://proxy.example"))
 	require.NoError(t, err)
 	assert.Empty(t, hosts(c))
-	c, err = New(testAppID, testSecret, WithClientFailoverBaseURLs())
+	c, err = NewClient(testAppID, testSecret, WithClientFailoverBaseURLs())
 	require.NoError(t, err)
 	assert.Empty(t, hosts(c))
 }
@@ -532,7 +532,7 @@ func TestFailoverDefaults(t *testing.T) {
 // base URL answers again.
 func TestFailoverOrder(t *testing.T) {
 	t.Parallel()
-	c, err := New(testAppID, testSecret)
+	c, err := NewClient(testAppID, testSecret)
 	require.NoError(t, err)
 	tr := c.httpClient.Transport.(*clientTransport)
 	hosts := func() string {

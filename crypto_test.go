@@ -318,7 +318,7 @@ func TestAppIDValidation(t *testing.T) {
 	}
 	for _, tc := range tests {
 		for _, build := range []func() error{
-			func() error { _, err := New(tc.appID, testSecret); return err },
+			func() error { _, err := NewClient(tc.appID, testSecret); return err },
 			func() error { _, err := NewMessageCrypter(tc.appID, sampleAESKey); return err },
 		} {
 			err := build()
@@ -342,7 +342,7 @@ func TestAppSecretValidation(t *testing.T) {
 		{testSecret[:5] + "\x00" + testSecret[5:], "control character U+0000 at character 6"},
 	}
 	for _, tc := range tests {
-		_, err := New(testAppID, tc.secret)
+		_, err := NewClient(testAppID, tc.secret)
 		require.ErrorIs(t, err, ErrInvalidAppSecret, "%q", tc.secret)
 		assert.Contains(t, err.Error(), tc.want)
 		assert.NotContains(t, err.Error(), testSecret[:8])

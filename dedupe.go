@@ -21,7 +21,7 @@ import (
 //  3. Wait: a retry that finds a pending record waits for Complete.
 //
 // A record has two lifetimes: the reply is kept as long as a retry can ask
-// for it (replyTTL of Complete, the Handler's WithDedupeTTL), and the record
+// for it (replyTTL of Complete, the Handler's WithHandlerDedupeTTL), and the record
 // itself, without the reply, as long as a replay can pass the timestamp check
 // (ttl). A store should drop the reply first and keep a small "done" record.
 //

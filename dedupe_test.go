@@ -346,7 +346,7 @@ func ExampleNewMemoryDedupeStore() {
 		fmt.Println(err)
 		return
 	}
-	h, err := NewHandler("myToken123", WithDedupeStore(store))
+	h, err := NewHandler("myToken123", WithHandlerDedupeStore(store))
 	fmt.Println(h != nil, err, store.Len())
 	// Output: true <nil> 0
 }

@@ -39,13 +39,13 @@ type ipListAnswer struct {
 	IPList []string `json:"ip_list"`
 }
 
-// CallbackIPs returns the addresses (and CIDR ranges) that WeChat's callback requests come
+// GetCallbackIPs returns the addresses (and CIDR ranges) that WeChat's callback requests come
 // from (getcallbackip), as an [IPSet] ready to check the source of callbacks; its Strings
 // method lists the entries as WeChat sent them. The list changes over time:
 // [Client.WatchCallbackIPs] refreshes it for you.
 //
 // https://developers.weixin.qq.com/doc/offiaccount/Basic_Information/Get_the_WeChat_server_IP_address.html
-func (c *Client) CallbackIPs(ctx context.Context) (*IPSet, error) {
+func (c *Client) GetCallbackIPs(ctx context.Context) (*IPSet, error) {
 	return c.ipList(ctx, "/cgi-bin/getcallbackip")
 }
 
@@ -58,14 +58,14 @@ func (c *Client) ipList(ctx context.Context, path string) (*IPSet, error) {
 }
 
 // WatchCallbackIPs fetches WeChat's callback IP list now, then again every interval until
-// ctx ends, and returns a filter for [WithSourceIPFilter] that checks against the latest list.
+// ctx ends, and returns a filter for [WithHandlerSourceIPFilter] that checks against the latest list.
 // A failed refresh keeps the previous list in force and is logged at Warn. The first fetch
 // must succeed: its error is returned and nothing keeps running.
 func (c *Client) WatchCallbackIPs(ctx context.Context, interval time.Duration) (func(netip.Addr) bool, error) {
 	if interval <= 0 {
 		return nil, fmt.Errorf("%w: WatchCallbackIPs: interval must be positive", ErrInvalidRequest)
 	}
-	first, err := c.CallbackIPs(ctx)
+	first, err := c.GetCallbackIPs(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -80,7 +80,7 @@ func (c *Client) WatchCallbackIPs(ctx context.Context, interval time.Duration) (
 				return
 			case <-t.C:
 			}
-			set, err := c.CallbackIPs(ctx)
+			set, err := c.GetCallbackIPs(ctx)
 			if err != nil {
 				if ctx.Err() == nil {
 					c.logger.LogAttrs(ctx, slog.LevelWarn, "offiaccount: refreshing callback IPs failed; keeping the previous list",
@@ -94,11 +94,11 @@ func (c *Client) WatchCallbackIPs(ctx context.Context, interval time.Duration) (
 	return func(addr netip.Addr) bool { return cur.Load().Contains(addr) }, nil
 }
 
-// APIDomainIPs returns the addresses behind api.weixin.qq.com (get_api_domain_ip) as an
+// GetAPIDomainIPs returns the addresses behind api.weixin.qq.com (get_api_domain_ip) as an
 // [IPSet]; its Strings method lists them for egress firewall rules. The list changes over time.
 //
 // https://developers.weixin.qq.com/doc/offiaccount/Basic_Information/Get_the_WeChat_server_IP_address.html
-func (c *Client) APIDomainIPs(ctx context.Context) (*IPSet, error) {
+func (c *Client) GetAPIDomainIPs(ctx context.Context) (*IPSet, error) {
 	return c.ipList(ctx, "/cgi-bin/get_api_domain_ip")
 }
 
@@ -201,13 +201,13 @@ type RateLimit struct {
 	RefreshSecond int64 `json:"refresh_second"` // length of the period, in seconds
 }
 
-// APIQuota returns the daily quota of the API at cgiPath, such as
+// GetAPIQuota returns the daily quota of the API at cgiPath, such as
 // "/cgi-bin/message/custom/send" (a path from the root, without the domain), with its
 // frequency limits. WeChat keeps no quota for web-authorization paths: a path with "/sns/" is
 // refused locally (WeChat would answer 76022).
 //
 // https://developers.weixin.qq.com/doc/service/api/apimanage/api_getapiquota.html
-func (c *Client) APIQuota(ctx context.Context, cgiPath string) (*Quota, error) {
+func (c *Client) GetAPIQuota(ctx context.Context, cgiPath string) (*Quota, error) {
 	const path = "/cgi-bin/openapi/quota/get"
 	if !strings.HasPrefix(cgiPath, "/") || strings.ContainsAny(cgiPath, "?# ") {
 		return nil, invalidf(path, "cgi_path %q is not an API path like /cgi-bin/message/custom/send", cgiPath)
@@ -255,12 +255,12 @@ type RIDInfo struct {
 	ClientIP     string `json:"client_ip"`     // the caller's address as WeChat saw it
 }
 
-// LookupRID returns WeChat's record of the failed call with the given rid, as found in
+// GetRID returns WeChat's record of the failed call with the given rid, as found in
 // [APIError.RID]. WeChat keeps rids 7 days (76001 after that) and answers only for calls of
 // the same account (76003, CodeRIDNoPermission, for another account's rid).
 //
 // https://developers.weixin.qq.com/doc/offiaccount/openApi/get_rid_info.html
-func (c *Client) LookupRID(ctx context.Context, rid string) (*RIDInfo, error) {
+func (c *Client) GetRID(ctx context.Context, rid string) (*RIDInfo, error) {
 	const path = "/cgi-bin/openapi/rid/get"
 	if rid == "" {
 		return nil, invalidf(path, "empty rid")

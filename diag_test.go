@@ -23,11 +23,11 @@ func TestCallbackAndDomainIPs(t *testing.T) {
 		answer: `{"ip_list":["101.89.47.18","101.91.34.103"]}`})
 	ctx := context.Background()
 
-	cb, err := c.CallbackIPs(ctx)
+	cb, err := c.GetCallbackIPs(ctx)
 	require.NoError(t, err)
 	assert.Equal(t, []string{"101.226.62.77", "101.226.103.0/25"}, cb.Strings())
 	assert.True(t, cb.Contains(netip.MustParseAddr("101.226.103.1")))
-	api, err := c.APIDomainIPs(ctx)
+	api, err := c.GetAPIDomainIPs(ctx)
 	require.NoError(t, err)
 	assert.Equal(t, []string{"101.89.47.18", "101.91.34.103"}, api.Strings())
 }
@@ -38,10 +38,10 @@ func TestCallbackIPsBadEntry(t *testing.T) {
 	mt.RegisterResponder(http.MethodGet, testAPI+"/cgi-bin/getcallbackip",
 		httpmock.NewStringResponder(200, `{"ip_list":["101.226.103.0/25"]}`).
 			Then(httpmock.NewStringResponder(200, `{"ip_list":["not an ip"]}`)))
-	set, err := c.CallbackIPs(context.Background())
+	set, err := c.GetCallbackIPs(context.Background())
 	require.NoError(t, err)
 	assert.True(t, set.Contains(netip.MustParseAddr("101.226.103.1")))
-	_, err = c.CallbackIPs(context.Background())
+	_, err = c.GetCallbackIPs(context.Background())
 	require.ErrorIs(t, err, ErrBadResponse)
 }
 
@@ -50,7 +50,7 @@ func TestCallbackIPsError(t *testing.T) {
 	c, mt := newMockClient(t)
 	expect(t, mt, apiCall{method: http.MethodGet, path: "/cgi-bin/getcallbackip",
 		answer: `{"errcode":40164,"errmsg":"invalid ip 1.2.3.4, not in whitelist rid: 65-ab"}`})
-	_, err := c.CallbackIPs(context.Background())
+	_, err := c.GetCallbackIPs(context.Background())
 	requireAPIError(t, err, CodeIPNotWhitelisted, "/cgi-bin/getcallbackip")
 	assert.ErrorIs(t, err, ErrIPNotWhitelisted)
 }
@@ -119,13 +119,13 @@ func TestAPIQuota(t *testing.T) {
 	expect(t, mt, apiCall{method: http.MethodPost, path: "/cgi-bin/openapi/quota/get",
 		body:   `{"cgi_path":"/cgi-bin/message/custom/send"}`,
 		answer: `{"errcode":0,"errmsg":"ok","quota":{"daily_limit":500000,"used":12,"remain":499988}}`})
-	q, err := c.APIQuota(context.Background(), "/cgi-bin/message/custom/send")
+	q, err := c.GetAPIQuota(context.Background(), "/cgi-bin/message/custom/send")
 	require.NoError(t, err)
 	assert.Equal(t, &Quota{DailyLimit: 500000, Used: 12, Remain: 499988}, q)
 
 	for _, bad := range []string{"", "cgi-bin/x", "https://api.weixin.qq.com/cgi-bin/x", "/cgi-bin/x?a=1",
 		"/sns/userinfo", "/sns/oauth2/access_token", "/cgi-bin/sns/x"} {
-		_, err := c.APIQuota(context.Background(), bad)
+		_, err := c.GetAPIQuota(context.Background(), bad)
 		require.ErrorIs(t, err, ErrInvalidRequest, bad)
 	}
 	assert.Equal(t, 1, mt.GetCallCountInfo()["POST "+testAPI+"/cgi-bin/openapi/quota/get"])
@@ -140,7 +140,7 @@ func TestAPIQuotaRateLimits(t *testing.T) {
 		answer: `{"errcode":0,"errmsg":"ok","quota":{"daily_limit":1,"used":0,"remain":1},
 			"rate_limit":{"call_count":100,"refresh_second":60},
 			"component_rate_limit":{"call_count":50,"refresh_second":60}}`})
-	q, err := c.APIQuota(context.Background(), "/cgi-bin/message/custom/send")
+	q, err := c.GetAPIQuota(context.Background(), "/cgi-bin/message/custom/send")
 	require.NoError(t, err)
 	assert.Equal(t, &RateLimit{CallCount: 100, RefreshSecond: 60}, q.RateLimit)
 	assert.Equal(t, &RateLimit{CallCount: 50, RefreshSecond: 60}, q.ComponentRateLimit)
@@ -176,22 +176,22 @@ func TestLookupRID(t *testing.T) {
 		answer: `{"errcode":0,"errmsg":"ok","request":{"invoke_time":1635156704,"cost_in_ms":30,
 			"request_url":"access_token=xx","request_body":"{\"touser\":\"o\"}",
 			"response_body":"{\"errcode\":45015}","client_ip":"113.65.4.1"}}`})
-	info, err := c.LookupRID(context.Background(), "61725984-6126f6f9-040f19c4")
+	info, err := c.GetRID(context.Background(), "61725984-6126f6f9-040f19c4")
 	require.NoError(t, err)
 	assert.Equal(t, RIDInfo{InvokeTime: 1635156704, CostInMs: 30, RequestURL: "access_token=xx",
 		RequestBody: `{"touser":"o"}`, ResponseBody: `{"errcode":45015}`, ClientIP: "113.65.4.1"}, *info)
 
-	_, err = c.LookupRID(context.Background(), "")
+	_, err = c.GetRID(context.Background(), "")
 	require.ErrorIs(t, err, ErrInvalidRequest)
 
 	c, mt = newMockClient(t)
 	expect(t, mt, apiCall{method: http.MethodPost, path: "/cgi-bin/openapi/rid/get",
 		body: `{"rid":"nope"}`, answer: `{"errcode":76001,"errmsg":"rid not found"}`})
-	_, err = c.LookupRID(context.Background(), "nope")
+	_, err = c.GetRID(context.Background(), "nope")
 	requireAPIError(t, err, CodeRIDNotFound, "/cgi-bin/openapi/rid/get")
 }
 
-func ExampleClient_CallbackIPs() {
+func ExampleClient_GetCallbackIPs() {
 	client, done := newExampleServer(map[string]string{
 		"/cgi-bin/getcallbackip": `{"ip_list":["101.226.62.77","101.226.103.0/25"]}`,
 		"/cgi-bin/clear_quota":   `{"errcode":48006,"errmsg":"forbid to clear quota because of reaching the limit rid: 6567-1"}`,
@@ -199,7 +199,7 @@ func ExampleClient_CallbackIPs() {
 	defer done()
 	ctx := context.Background()
 
-	wechat, err := client.CallbackIPs(ctx)
+	wechat, err := client.GetCallbackIPs(ctx)
 	if err != nil {
 		fmt.Println(err)
 		return

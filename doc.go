@@ -29,8 +29,8 @@
 //     publishing ([Client.AddDraft], [Client.SubmitPublish], [Client.GetPublishJob]) and
 //     the comments of published articles ([Client.ListComments], [Client.EachComment]);
 //   - statistics ([Client.ListUserSummary] and the other datacube lists), short keys
-//     ([Client.GenShortKey]), quotas ([Client.APIQuota], [Client.ClearQuotaByAppSecret]) and
-//     diagnostics ([Client.CallbackIPs], [Client.CheckCallback]);
+//     ([Client.GenShortKey]), quotas ([Client.GetAPIQuota], [Client.ClearQuotaByAppSecret]) and
+//     diagnostics ([Client.GetCallbackIPs], [Client.CheckCallback]);
 //   - anything else: [Client.Call], [Client.CallUpload] and [Client.CallDownload] reach an
 //     endpoint the package does not wrap with the same token handling, retry and errors, and
 //     [Client.CallWithoutToken] one that takes its credential in the query or body.

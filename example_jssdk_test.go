@@ -47,7 +47,7 @@ func ExampleSignJSConfig() {
 func ExampleClient_JSConfig() {
 	wechat := newWebFakeWeChat()
 	defer wechat.Close()
-	client, err := offiaccount.New("wx2c2769f8efd9abc2", "app-secret", offiaccount.WithBaseURL(wechat.URL))
+	client, err := offiaccount.NewClient("wx2c2769f8efd9abc2", "app-secret", offiaccount.WithClientBaseURL(wechat.URL))
 	if err != nil {
 		panic(err)
 	}
@@ -72,7 +72,7 @@ func ExampleClient_JSConfig() {
 func ExampleClient_JSConfigHandler() {
 	wechat := newWebFakeWeChat()
 	defer wechat.Close()
-	client, err := offiaccount.New("wx2c2769f8efd9abc2", "app-secret", offiaccount.WithBaseURL(wechat.URL))
+	client, err := offiaccount.NewClient("wx2c2769f8efd9abc2", "app-secret", offiaccount.WithClientBaseURL(wechat.URL))
 	if err != nil {
 		panic(err)
 	}

@@ -10,7 +10,7 @@ import (
 )
 
 func ExampleClient_AuthCodeURL() {
-	client, err := offiaccount.New("wx2c2769f8efd9abc2", "app-secret")
+	client, err := offiaccount.NewClient("wx2c2769f8efd9abc2", "app-secret")
 	if err != nil {
 		panic(err)
 	}
@@ -28,7 +28,7 @@ func ExampleClient_AuthCodeURL() {
 func ExampleClient_ExchangeCode() {
 	wechat := newWebFakeWeChat()
 	defer wechat.Close()
-	client, err := offiaccount.New("wx2c2769f8efd9abc2", "app-secret", offiaccount.WithBaseURL(wechat.URL))
+	client, err := offiaccount.NewClient("wx2c2769f8efd9abc2", "app-secret", offiaccount.WithClientBaseURL(wechat.URL))
 	if err != nil {
 		panic(err)
 	}

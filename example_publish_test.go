@@ -13,9 +13,9 @@ import (
 // Publishing an article against the fake platform: a cover, a draft, a publish job that
 // finishes on the platform's clock, and the article_id it gives.
 func ExampleClient_SubmitPublish() {
-	p := offiaccounttest.NewPlatform(offiaccounttest.WithAccount("wx83a9ae4f38fd6202", "SECRET"))
+	p := offiaccounttest.NewPlatform(offiaccounttest.WithPlatformAccount("wx83a9ae4f38fd6202", "SECRET"))
 	defer p.Close()
-	client, err := offiaccount.New("wx83a9ae4f38fd6202", "SECRET", offiaccount.WithBaseURL(p.URL()))
+	client, err := offiaccount.NewClient("wx83a9ae4f38fd6202", "SECRET", offiaccount.WithClientBaseURL(p.URL()))
 	if err != nil {
 		fmt.Println(err)
 		return

@@ -38,8 +38,8 @@ var DefaultFailoverBaseURLs = []string{
 // a failed connection; each switch is logged at Warn. With no arguments
 // failover is off. The default is [DefaultFailoverBaseURLs] with [DefaultBaseURL];
 // with another of WeChat's domains as base URL, the rest of them; with any other base URL (a
-// proxy, a fake platform: see [WithBaseURL]) failover is off unless set here.
-func WithClientFailoverBaseURLs(urls ...string) Option {
+// proxy, a fake platform: see [WithClientBaseURL]) failover is off unless set here.
+func WithClientFailoverBaseURLs(urls ...string) ClientOption {
 	return func(c *Client) error {
 		c.failover = c.failover[:0]
 		c.failoverSet = true
@@ -89,7 +89,7 @@ type clientTransport struct {
 // installTransport wraps the http.Client's transport once all options are applied.
 func (c *Client) installTransport() {
 	t := &clientTransport{c: c, base: c.httpClient.Transport}
-	t.primary, _ = parseBaseURL(c.baseURL) // checked by WithBaseURL
+	t.primary, _ = parseBaseURL(c.baseURL) // checked by WithClientBaseURL
 	backups := c.failover
 	if !c.failoverSet && t.primary != nil && isWeChatOrigin(c.baseURL) {
 		// On one of WeChat's own domains, the others are the backups, in WeChat's order.

@@ -62,20 +62,20 @@ func stalledURL(t *testing.T) string {
 
 func foPlatform(t *testing.T) *offiaccounttest.Platform {
 	t.Helper()
-	p := offiaccounttest.NewPlatform(offiaccounttest.WithAccount(foAppID, foSecret))
+	p := offiaccounttest.NewPlatform(offiaccounttest.WithPlatformAccount(foAppID, foSecret))
 	t.Cleanup(p.Close)
 	return p
 }
 
-func foClient(t *testing.T, primary string, p *offiaccounttest.Platform, opts ...offiaccount.Option) (*offiaccount.Client, *syncBuffer) {
+func foClient(t *testing.T, primary string, p *offiaccounttest.Platform, opts ...offiaccount.ClientOption) (*offiaccount.Client, *syncBuffer) {
 	t.Helper()
 	l, logs := testLogger(t)
-	opts = append([]offiaccount.Option{
-		offiaccount.WithBaseURL(primary),
-		offiaccount.WithHTTPClient(p.Client()),
-		offiaccount.WithLogger(l),
+	opts = append([]offiaccount.ClientOption{
+		offiaccount.WithClientBaseURL(primary),
+		offiaccount.WithClientHTTPClient(p.Client()),
+		offiaccount.WithClientLogger(l),
 	}, opts...)
-	c, err := offiaccount.New(foAppID, foSecret, opts...)
+	c, err := offiaccount.NewClient(foAppID, foSecret, opts...)
 	require.NoError(t, err)
 	return c, logs
 }
@@ -119,12 +119,12 @@ func TestFailoverSticksToTheBackupThatAnswered(t *testing.T) {
 		return (&net.Dialer{}).DialContext(ctx, network, addr)
 	}}
 	t.Cleanup(tr.CloseIdleConnections)
-	c, err := offiaccount.New(foAppID, foSecret, offiaccount.WithBaseURL("http://"+primaryAddr),
-		offiaccount.WithClientFailoverBaseURLs(backup.URL()), offiaccount.WithHTTPClient(&http.Client{Transport: tr}))
+	c, err := offiaccount.NewClient(foAppID, foSecret, offiaccount.WithClientBaseURL("http://"+primaryAddr),
+		offiaccount.WithClientFailoverBaseURLs(backup.URL()), offiaccount.WithClientHTTPClient(&http.Client{Transport: tr}))
 	require.NoError(t, err)
 	ctx := context.Background()
 	for i := 0; i < 3; i++ {
-		_, err := c.APIDomainIPs(ctx)
+		_, err := c.GetAPIDomainIPs(ctx)
 		require.NoError(t, err)
 	}
 	mu.Lock()
@@ -140,15 +140,15 @@ func TestFailoverNeverRepeatsWhatMayHaveArrived(t *testing.T) {
 	tests := []struct {
 		name    string
 		primary func(t *testing.T) string
-		opts    func(backupURL string) []offiaccount.Option
+		opts    func(backupURL string) []offiaccount.ClientOption
 		ctx     func() (context.Context, context.CancelFunc)
 		wantErr bool
 	}{
 		{
 			name:    "timeout after connect",
 			primary: stalledURL,
-			opts: func(b string) []offiaccount.Option {
-				return []offiaccount.Option{offiaccount.WithClientFailoverBaseURLs(b)}
+			opts: func(b string) []offiaccount.ClientOption {
+				return []offiaccount.ClientOption{offiaccount.WithClientFailoverBaseURLs(b)}
 			},
 			ctx: func() (context.Context, context.CancelFunc) {
 				return context.WithTimeout(context.Background(), 300*time.Millisecond)
@@ -158,8 +158,8 @@ func TestFailoverNeverRepeatsWhatMayHaveArrived(t *testing.T) {
 		{
 			name:    "context cancelled",
 			primary: downURL,
-			opts: func(b string) []offiaccount.Option {
-				return []offiaccount.Option{offiaccount.WithClientFailoverBaseURLs(b)}
+			opts: func(b string) []offiaccount.ClientOption {
+				return []offiaccount.ClientOption{offiaccount.WithClientFailoverBaseURLs(b)}
 			},
 			ctx: func() (context.Context, context.CancelFunc) {
 				ctx, cancel := context.WithCancel(context.Background())
@@ -171,15 +171,15 @@ func TestFailoverNeverRepeatsWhatMayHaveArrived(t *testing.T) {
 		{
 			name:    "failover turned off",
 			primary: downURL,
-			opts: func(string) []offiaccount.Option {
-				return []offiaccount.Option{offiaccount.WithClientFailoverBaseURLs()}
+			opts: func(string) []offiaccount.ClientOption {
+				return []offiaccount.ClientOption{offiaccount.WithClientFailoverBaseURLs()}
 			},
 			wantErr: true,
 		},
 		{
 			name:    "custom base URL: off by default",
 			primary: downURL,
-			opts:    func(string) []offiaccount.Option { return nil },
+			opts:    func(string) []offiaccount.ClientOption { return nil },
 			wantErr: true,
 		},
 	}
@@ -216,8 +216,8 @@ func TestFailoverAllDown(t *testing.T) {
 	t.Parallel()
 	p := foPlatform(t)
 	l, _ := testLogger(t)
-	c, err := offiaccount.New(foAppID, foSecret, offiaccount.WithBaseURL(downURL(t)),
-		offiaccount.WithClientFailoverBaseURLs(downURL(t)), offiaccount.WithHTTPClient(p.Client()), offiaccount.WithLogger(l))
+	c, err := offiaccount.NewClient(foAppID, foSecret, offiaccount.WithClientBaseURL(downURL(t)),
+		offiaccount.WithClientFailoverBaseURLs(downURL(t)), offiaccount.WithClientHTTPClient(p.Client()), offiaccount.WithClientLogger(l))
 	require.NoError(t, err)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
@@ -231,17 +231,17 @@ func TestFailoverAllDown(t *testing.T) {
 func TestWithClientFailoverBaseURLsValidates(t *testing.T) {
 	t.Parallel()
 	for _, bad := range []string{"", "ftp://x", "api2.weixin.qq.com", "https://x/?a=b", "https://u:p@x"} {
-		_, err := offiaccount.New(foAppID, foSecret, offiaccount.WithClientFailoverBaseURLs(bad))
+		_, err := offiaccount.NewClient(foAppID, foSecret, offiaccount.WithClientFailoverBaseURLs(bad))
 		assert.Error(t, err, bad)
 	}
-	_, err := offiaccount.New(foAppID, foSecret, offiaccount.WithClientFailoverBaseURLs("https://api2.weixin.qq.com/"))
+	_, err := offiaccount.NewClient(foAppID, foSecret, offiaccount.WithClientFailoverBaseURLs("https://api2.weixin.qq.com/"))
 	assert.NoError(t, err)
 }
 
 // The Client sends a request to a backup domain when the main one refuses connections. Here
 // the fake platform plays the backup and a closed port the main domain.
 func ExampleWithClientFailoverBaseURLs() {
-	p := offiaccounttest.NewPlatform(offiaccounttest.WithAccount("wx2c2769f8efd9abc2", "app-secret"))
+	p := offiaccounttest.NewPlatform(offiaccounttest.WithPlatformAccount("wx2c2769f8efd9abc2", "app-secret"))
 	defer p.Close()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -250,10 +250,10 @@ func ExampleWithClientFailoverBaseURLs() {
 	down := "http://" + ln.Addr().String()
 	ln.Close() // the main domain refuses connections
 
-	client, err := offiaccount.New("wx2c2769f8efd9abc2", "app-secret",
-		offiaccount.WithBaseURL(down),
+	client, err := offiaccount.NewClient("wx2c2769f8efd9abc2", "app-secret",
+		offiaccount.WithClientBaseURL(down),
 		offiaccount.WithClientFailoverBaseURLs(p.URL()), // in production: leave the default
-		offiaccount.WithHTTPClient(p.Client()))
+		offiaccount.WithClientHTTPClient(p.Client()))
 	if err != nil {
 		panic(err)
 	}

@@ -44,18 +44,18 @@ type faultEnv struct {
 	c *offiaccount.Client
 }
 
-func newFaultEnv(t *testing.T, opts ...offiaccount.Option) *faultEnv {
+func newFaultEnv(t *testing.T, opts ...offiaccount.ClientOption) *faultEnv {
 	snapshot := goleak.IgnoreCurrent()
 	t.Cleanup(func() { goleak.VerifyNone(t, snapshot) }) // runs last
-	p := offiaccounttest.NewPlatform(offiaccounttest.WithAccount(hardAppID, hardSecret))
+	p := offiaccounttest.NewPlatform(offiaccounttest.WithPlatformAccount(hardAppID, hardSecret))
 	t.Cleanup(func() {
 		suiteLogs.addSecret("access_token", p.AccessToken(hardAppID))
 		suiteLogs.addSecret("stable access_token", p.StableAccessToken(hardAppID))
 	})
 	t.Cleanup(p.Close)
 	logger, _ := testLogger(t)
-	base := []offiaccount.Option{offiaccount.WithBaseURL(p.URL()), offiaccount.WithHTTPClient(p.Client()), offiaccount.WithLogger(logger)}
-	c, err := offiaccount.New(hardAppID, hardSecret, append(base, opts...)...)
+	base := []offiaccount.ClientOption{offiaccount.WithClientBaseURL(p.URL()), offiaccount.WithClientHTTPClient(p.Client()), offiaccount.WithClientLogger(logger)}
+	c, err := offiaccount.NewClient(hardAppID, hardSecret, append(base, opts...)...)
 	require.NoError(t, err)
 	return &faultEnv{t: t, p: p, c: c}
 }
@@ -151,10 +151,10 @@ func TestFaultTokenSlowPastDeadline(t *testing.T) {
 
 func TestFaultTokenDroppedConnection(t *testing.T) {
 	for _, legacy := range []bool{false, true} {
-		var opts []offiaccount.Option
+		var opts []offiaccount.ClientOption
 		path := pathStable
 		if legacy {
-			opts = append(opts, offiaccount.WithLegacyTokenEndpoint())
+			opts = append(opts, offiaccount.WithClientLegacyTokenEndpoint())
 			path = pathLegacy
 		}
 		e := newFaultEnv(t, opts...)
@@ -244,8 +244,8 @@ func TestFault40001Storm(t *testing.T) {
 	gated := *e.p.Client()
 	gated.Transport = gate.wrap(gated.Transport)
 	logger, _ := testLogger(t)
-	c, err := offiaccount.New(hardAppID, hardSecret, offiaccount.WithBaseURL(e.p.URL()),
-		offiaccount.WithHTTPClient(&gated), offiaccount.WithLogger(logger))
+	c, err := offiaccount.NewClient(hardAppID, hardSecret, offiaccount.WithClientBaseURL(e.p.URL()),
+		offiaccount.WithClientHTTPClient(&gated), offiaccount.WithClientLogger(logger))
 	require.NoError(t, err)
 	e.c = c
 	_, err = e.token(5 * time.Second)

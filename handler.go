@@ -98,7 +98,7 @@ var defaultRetryTiming = RetryTiming{Attempts: 3, AttemptTimeout: 5 * time.Secon
 
 // NewHandler returns a Handler for the account whose admin page holds token
 // (the Token of 服务器配置: 3 to 32 letters or digits). Safe mode needs
-// WithEncodingAESKey or WithCrypter.
+// WithHandlerEncodingAESKey or WithHandlerCrypter.
 func NewHandler(token string, opts ...HandlerOption) (*Handler, error) {
 	if err := checkSecretValue(ErrInvalidToken, "NewHandler", "the Token", token); err != nil {
 		return nil, err
@@ -127,7 +127,7 @@ func NewHandler(token string, opts ...HandlerOption) (*Handler, error) {
 		}
 	}
 	if h.safeOnly && h.crypter == nil {
-		return nil, errors.New("offiaccount: NewHandler: WithSafeModeOnly needs WithEncodingAESKey or WithCrypter")
+		return nil, errors.New("offiaccount: NewHandler: WithHandlerSafeModeOnly needs WithHandlerEncodingAESKey or WithHandlerCrypter")
 	}
 	if !h.storeSet {
 		h.store = new(MemoryDedupeStore)
@@ -139,10 +139,10 @@ func NewHandler(token string, opts ...HandlerOption) (*Handler, error) {
 	return h, nil
 }
 
-// WithEncodingAESKey turns on compatible and safe mode (兼容模式, 安全模式)
+// WithHandlerEncodingAESKey turns on compatible and safe mode (兼容模式, 安全模式)
 // with the account's AppID and EncodingAESKey; previous keys are still
 // accepted for decryption while a key change propagates.
-func WithEncodingAESKey(appID, encodingAESKey string, previousKeys ...string) HandlerOption {
+func WithHandlerEncodingAESKey(appID, encodingAESKey string, previousKeys ...string) HandlerOption {
 	return func(h *Handler) error {
 		c, err := NewMessageCrypter(appID, encodingAESKey, previousKeys...)
 		if err != nil {
@@ -153,77 +153,77 @@ func WithEncodingAESKey(appID, encodingAESKey string, previousKeys ...string) Ha
 	}
 }
 
-// WithCrypter is WithEncodingAESKey for a MessageCrypter built elsewhere.
-func WithCrypter(c *MessageCrypter) HandlerOption {
+// WithHandlerCrypter is WithHandlerEncodingAESKey for a MessageCrypter built elsewhere.
+func WithHandlerCrypter(c *MessageCrypter) HandlerOption {
 	return func(h *Handler) error {
 		if c == nil {
-			return errors.New("offiaccount: WithCrypter: nil MessageCrypter")
+			return errors.New("offiaccount: WithHandlerCrypter: nil MessageCrypter")
 		}
 		h.crypter = c
 		return nil
 	}
 }
 
-// WithSafeModeOnly rejects plaintext requests (403), for accounts set to
+// WithHandlerSafeModeOnly rejects plaintext requests (403), for accounts set to
 // safe mode: a request without encryption then cannot come from WeChat.
-func WithSafeModeOnly() HandlerOption {
+func WithHandlerSafeModeOnly() HandlerOption {
 	return func(h *Handler) error { h.safeOnly = true; return nil }
 }
 
-// WithMaxBodyBytes caps request bodies (default 1 MiB); larger ones get 413.
-func WithMaxBodyBytes(n int64) HandlerOption {
+// WithHandlerMaxBodyBytes caps request bodies (default 1 MiB); larger ones get 413.
+func WithHandlerMaxBodyBytes(n int64) HandlerOption {
 	return func(h *Handler) error {
 		if n <= 0 {
-			return errors.New("offiaccount: WithMaxBodyBytes: the cap must be positive")
+			return errors.New("offiaccount: WithHandlerMaxBodyBytes: the cap must be positive")
 		}
 		h.maxBody = n
 		return nil
 	}
 }
 
-// WithTimestampWindow sets how far a request's timestamp may be from the
+// WithHandlerTimestampWindow sets how far a request's timestamp may be from the
 // server's clock (default 5 minutes) before it is rejected as a replay (403).
 // A window of 0 turns the check off.
-func WithTimestampWindow(d time.Duration) HandlerOption {
+func WithHandlerTimestampWindow(d time.Duration) HandlerOption {
 	return func(h *Handler) error {
 		if d < 0 {
-			return errors.New("offiaccount: WithTimestampWindow: negative window")
+			return errors.New("offiaccount: WithHandlerTimestampWindow: negative window")
 		}
 		h.window = d
 		return nil
 	}
 }
 
-// WithDedupeStore sets where messages are remembered to dedupe WeChat's
+// WithHandlerDedupeStore sets where messages are remembered to dedupe WeChat's
 // retries: a shared store for several replicas (see DedupeStore). nil turns
 // deduplication off: every attempt then runs the function, and a reply must
 // be ready within one attempt.
-func WithDedupeStore(s DedupeStore) HandlerOption {
+func WithHandlerDedupeStore(s DedupeStore) HandlerOption {
 	return func(h *Handler) error { h.store, h.storeSet = s, true; return nil }
 }
 
-// WithDedupeTTL sets how long a message's reply is kept for WeChat's retries
+// WithHandlerDedupeTTL sets how long a message's reply is kept for WeChat's retries
 // (default 1 minute, and never less than twice WeChat's retry window). The
 // message itself is remembered longer whatever the TTL, in a compact record
 // without the reply: until its request's timestamp can no longer pass the
 // timestamp window, plus a minute for clock skew, so that a captured request
 // replayed inside the window never runs the function again (it is answered
 // "success" once the reply is no longer kept). With the window off
-// (WithTimestampWindow(0)) the TTL is all there is.
-func WithDedupeTTL(d time.Duration) HandlerOption {
+// (WithHandlerTimestampWindow(0)) the TTL is all there is.
+func WithHandlerDedupeTTL(d time.Duration) HandlerOption {
 	return func(h *Handler) error {
 		if d <= 0 {
-			return errors.New("offiaccount: WithDedupeTTL: the TTL must be positive")
+			return errors.New("offiaccount: WithHandlerDedupeTTL: the TTL must be positive")
 		}
 		h.dedupeTTL = d
 		return nil
 	}
 }
 
-// WithRetryTiming changes the timing of WeChat's retries the Handler plans
+// WithHandlerRetryTiming changes the timing of WeChat's retries the Handler plans
 // for (see RetryTiming); zero fields keep their defaults. Tests use short
 // settings.
-func WithRetryTiming(t RetryTiming) HandlerOption {
+func WithHandlerRetryTiming(t RetryTiming) HandlerOption {
 	return func(h *Handler) error {
 		if t.Attempts == 0 {
 			t.Attempts = defaultRetryTiming.Attempts
@@ -235,7 +235,7 @@ func WithRetryTiming(t RetryTiming) HandlerOption {
 			t.Margin = defaultRetryTiming.Margin
 		}
 		if t.Attempts < 1 || t.AttemptTimeout < 0 || t.Margin < 0 || t.Margin >= t.AttemptTimeout {
-			return errors.New("offiaccount: WithRetryTiming: need Attempts >= 1 and 0 <= Margin < AttemptTimeout")
+			return errors.New("offiaccount: WithHandlerRetryTiming: need Attempts >= 1 and 0 <= Margin < AttemptTimeout")
 		}
 		h.timing = t
 		return nil

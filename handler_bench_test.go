@@ -121,7 +121,7 @@ func BenchmarkHandler(b *testing.B) {
 		})
 	})
 	b.Run("safe", func(b *testing.B) {
-		runBench(b, newH(WithCrypter(c)), newSender(c), func(w *httptest.ResponseRecorder) {
+		runBench(b, newH(WithHandlerCrypter(c)), newSender(c), func(w *httptest.ResponseRecorder) {
 			if !bytes.Contains(w.Body.Bytes(), []byte("<MsgSignature>")) {
 				b.Fatalf("%d %s", w.Code, w.Body)
 			}
@@ -245,14 +245,14 @@ func BenchmarkHandlerRecordsHeld(b *testing.B) {
 				if filled == nil {
 					opts := []HandlerOption{}
 					if mode == "safe" {
-						opts = append(opts, WithCrypter(c))
+						opts = append(opts, WithHandlerCrypter(c))
 					}
 					if held < DefaultDedupeEntries {
 						st, err := NewMemoryDedupeStore(WithMemoryDedupeStoreMaxEntries(held))
 						if err != nil {
 							b.Fatal(err)
 						}
-						opts = append(opts, WithDedupeStore(st))
+						opts = append(opts, WithHandlerDedupeStore(st))
 					}
 					h, err := NewHandler(cbToken, opts...)
 					if err != nil {

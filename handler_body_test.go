@@ -53,7 +53,7 @@ func lyingRequest(body string, contentLength int64) *http.Request {
 }
 
 func TestReadRequestBody(t *testing.T) {
-	h := newTestHandler(t, WithMaxBodyBytes(64<<10))
+	h := newTestHandler(t, WithHandlerMaxBodyBytes(64<<10))
 	long := strings.Repeat("0123456789", 6000) // 60,000 bytes
 	tests := []struct {
 		name  string
@@ -99,10 +99,10 @@ func TestMessageOutlivesPooledBuffers(t *testing.T) {
 	for _, mode := range []string{"plain", "safe"} {
 		t.Run(mode, func(t *testing.T) {
 			var c *MessageCrypter
-			opts := []HandlerOption{WithDedupeStore(nil)}
+			opts := []HandlerOption{WithHandlerDedupeStore(nil)}
 			if mode == "safe" {
 				c = mustCrypter(t, sample2AppID, sampleAESKey)
-				opts = append(opts, WithCrypter(c))
+				opts = append(opts, WithHandlerCrypter(c))
 			}
 			h := newTestHandler(t, opts...)
 			var kept []*Message
@@ -134,7 +134,7 @@ func TestHandlerLargeMessage(t *testing.T) {
 			opts := []HandlerOption{}
 			if mode == "safe" {
 				c = mustCrypter(t, sample2AppID, sampleAESKey)
-				opts = append(opts, WithCrypter(c))
+				opts = append(opts, WithHandlerCrypter(c))
 			}
 			h := newTestHandler(t, opts...)
 			h.HandleText(func(_ context.Context, m *Message) (Reply, error) {

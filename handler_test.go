@@ -162,7 +162,7 @@ func TestHandlerTimestampWindowOption(t *testing.T) {
 		window time.Duration
 		code   int
 	}{{0, 200}, {2 * time.Hour, 200}, {time.Minute, 403}} {
-		h := newTestHandler(t, WithTimestampWindow(tc.window))
+		h := newTestHandler(t, WithHandlerTimestampWindow(tc.window))
 		w := serve(h, httptest.NewRequest(http.MethodGet, "/wechat?"+q.Encode(), nil))
 		assert.Equal(t, tc.code, w.Code, "window %v", tc.window)
 	}
@@ -203,7 +203,7 @@ func TestHandlerSafeAndCompatibleModes(t *testing.T) {
 	t.Parallel()
 	c := mustCrypter(t, sample2AppID, sampleAESKey)
 	for _, compat := range []bool{false, true} {
-		h := newTestHandler(t, WithCrypter(c))
+		h := newTestHandler(t, WithHandlerCrypter(c))
 		var got *Message
 		h.HandleText(func(ctx context.Context, m *Message) (Reply, error) {
 			got = m
@@ -223,7 +223,7 @@ func TestHandlerSafeAndCompatibleModes(t *testing.T) {
 func TestHandlerOfficialSample(t *testing.T) {
 	t.Parallel()
 	c := mustCrypter(t, sampleAppID, sampleAESKey)
-	h, err := NewHandler(sampleToken, WithCrypter(c))
+	h, err := NewHandler(sampleToken, WithHandlerCrypter(c))
 	require.NoError(t, err)
 	h.now = func() time.Time { return time.Unix(1409735669, 0) }
 	var got *Message
@@ -280,10 +280,10 @@ func TestHandlerRejections(t *testing.T) {
 			s.now = testNow - 3600
 			return s.post(t, textMsg(1, "x"))
 		}, 403},
-		{"body over the cap", []HandlerOption{WithMaxBodyBytes(100)}, func(t *testing.T) *http.Request {
+		{"body over the cap", []HandlerOption{WithHandlerMaxBodyBytes(100)}, func(t *testing.T) *http.Request {
 			return plain.post(t, textMsg(1, strings.Repeat("x", 200)))
 		}, 413},
-		{"body over the cap, no length", []HandlerOption{WithMaxBodyBytes(100)}, func(t *testing.T) *http.Request {
+		{"body over the cap, no length", []HandlerOption{WithHandlerMaxBodyBytes(100)}, func(t *testing.T) *http.Request {
 			r := plain.post(t, textMsg(1, strings.Repeat("x", 200)))
 			r.ContentLength = -1
 			r.Body = io.NopCloser(io.MultiReader(strings.NewReader(textMsg(1, strings.Repeat("x", 200)))))
@@ -296,33 +296,33 @@ func TestHandlerRejections(t *testing.T) {
 		{"DOCTYPE", nil, func(t *testing.T) *http.Request {
 			return plain.post(t, `<!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]><xml><Content>&e;</Content></xml>`)
 		}, 400},
-		{"plaintext to a safe-mode-only handler", []HandlerOption{WithCrypter(c), WithSafeModeOnly()}, func(t *testing.T) *http.Request {
+		{"plaintext to a safe-mode-only handler", []HandlerOption{WithHandlerCrypter(c), WithHandlerSafeModeOnly()}, func(t *testing.T) *http.Request {
 			return plain.post(t, textMsg(1, "x"))
 		}, 403},
-		{"wrong msg_signature", []HandlerOption{WithCrypter(c)}, func(t *testing.T) *http.Request {
+		{"wrong msg_signature", []HandlerOption{WithHandlerCrypter(c)}, func(t *testing.T) *http.Request {
 			r := safe.post(t, textMsg(1, "x"))
 			q := r.URL.Query()
 			q.Set("msg_signature", MsgSignature(cbToken, q.Get("timestamp"), q.Get("nonce"), "other"))
 			r.URL.RawQuery = q.Encode()
 			return r
 		}, 403},
-		{"missing msg_signature", []HandlerOption{WithCrypter(c)}, func(t *testing.T) *http.Request {
+		{"missing msg_signature", []HandlerOption{WithHandlerCrypter(c)}, func(t *testing.T) *http.Request {
 			r := safe.post(t, textMsg(1, "x"))
 			q := r.URL.Query()
 			q.Del("msg_signature")
 			r.URL.RawQuery = q.Encode()
 			return r
 		}, 403},
-		{"sealed for another AppID", []HandlerOption{WithCrypter(c)}, func(t *testing.T) *http.Request {
+		{"sealed for another AppID", []HandlerOption{WithHandlerCrypter(c)}, func(t *testing.T) *http.Request {
 			return newSender(other).post(t, textMsg(1, "x"))
 		}, 403},
-		{"no Encrypt element", []HandlerOption{WithCrypter(c)}, func(t *testing.T) *http.Request {
+		{"no Encrypt element", []HandlerOption{WithHandlerCrypter(c)}, func(t *testing.T) *http.Request {
 			r := safe.post(t, textMsg(1, "x"))
 			r.Body = io.NopCloser(strings.NewReader(textMsg(1, "x")))
 			r.ContentLength = int64(len(textMsg(1, "x")))
 			return r
 		}, 400},
-		{"garbage Encrypt, correctly signed", []HandlerOption{WithCrypter(c)}, func(t *testing.T) *http.Request {
+		{"garbage Encrypt, correctly signed", []HandlerOption{WithHandlerCrypter(c)}, func(t *testing.T) *http.Request {
 			body := "<xml><Encrypt>!!notbase64!!</Encrypt></xml>"
 			q := safe.query("!!notbase64!!")
 			return httptest.NewRequest(http.MethodPost, "/?"+q.Encode(), strings.NewReader(body))
@@ -363,20 +363,20 @@ func TestNewHandlerValidates(t *testing.T) {
 		}
 	}
 	bad := []HandlerOption{
-		WithSafeModeOnly(),
-		WithEncodingAESKey("wx1", "short"),
-		WithCrypter(nil),
-		WithMaxBodyBytes(0),
-		WithTimestampWindow(-time.Second),
-		WithDedupeTTL(0),
-		WithRetryTiming(RetryTiming{AttemptTimeout: time.Second, Margin: 2 * time.Second}),
+		WithHandlerSafeModeOnly(),
+		WithHandlerEncodingAESKey("wx1", "short"),
+		WithHandlerCrypter(nil),
+		WithHandlerMaxBodyBytes(0),
+		WithHandlerTimestampWindow(-time.Second),
+		WithHandlerDedupeTTL(0),
+		WithHandlerRetryTiming(RetryTiming{AttemptTimeout: time.Second, Margin: 2 * time.Second}),
 		WithHandlerLogger(nil),
 	}
 	for i, opt := range bad {
 		_, err := NewHandler(cbToken, opt)
 		assert.Error(t, err, "option %d", i)
 	}
-	_, err := NewHandler(cbToken, WithEncodingAESKey(sample2AppID, sampleAESKey), WithSafeModeOnly())
+	_, err := NewHandler(cbToken, WithHandlerEncodingAESKey(sample2AppID, sampleAESKey), WithHandlerSafeModeOnly())
 	assert.NoError(t, err)
 }
 
@@ -492,7 +492,7 @@ func TestHandlerRecoversPanicsAndErrorsWithoutLeakingSecrets(t *testing.T) {
 	t.Parallel()
 	c := mustCrypter(t, sample2AppID, sampleAESKey)
 	var logs syncBuffer
-	h := newTestHandler(t, WithCrypter(c), WithHandlerLogger(slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))))
+	h := newTestHandler(t, WithHandlerCrypter(c), WithHandlerLogger(slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))))
 	h.HandleText(func(_ context.Context, m *Message) (Reply, error) {
 		if m.Content == "panic" {
 			panic("boom")
@@ -527,7 +527,7 @@ func TestHandlerRecoversPanicsAndErrorsWithoutLeakingSecrets(t *testing.T) {
 func TestHandlerDedupeConcurrentRetries(t *testing.T) {
 	t.Parallel()
 	c := mustCrypter(t, sample2AppID, sampleAESKey)
-	h := newTestHandler(t, WithCrypter(c))
+	h := newTestHandler(t, WithHandlerCrypter(c))
 	var calls atomic.Int32
 	release := make(chan struct{})
 	started := make(chan struct{})
@@ -595,7 +595,7 @@ func TestHandlerDedupesEventsBySenderTimeAndEvent(t *testing.T) {
 
 func TestHandlerWithoutDedupe(t *testing.T) {
 	t.Parallel()
-	h := newTestHandler(t, WithDedupeStore(nil))
+	h := newTestHandler(t, WithHandlerDedupeStore(nil))
 	var calls atomic.Int32
 	h.HandleText(func(ctx context.Context, m *Message) (Reply, error) {
 		calls.Add(1)
@@ -626,7 +626,7 @@ func (failingDedupeStore) Wait(context.Context, string) ([]byte, error) {
 func TestHandlerStoreFailureFailsOpen(t *testing.T) {
 	t.Parallel()
 	var logs syncBuffer
-	h := newTestHandler(t, WithDedupeStore(failingDedupeStore{}), WithHandlerLogger(slog.New(slog.NewTextHandler(&logs, nil))))
+	h := newTestHandler(t, WithHandlerDedupeStore(failingDedupeStore{}), WithHandlerLogger(slog.New(slog.NewTextHandler(&logs, nil))))
 	h.HandleText(echo)
 	w := serve(h, newSender(nil).post(t, textMsg(6, "x")))
 	assert.Equal(t, "echo: x", decodeWireReply(t, w.Body.Bytes()).Content)
@@ -662,7 +662,7 @@ func attempt(t *testing.T, srv *httptest.Server, timeout time.Duration, s *sende
 
 func realClockHandler(t *testing.T, timing RetryTiming) (*Handler, *sender) {
 	t.Helper()
-	h, err := NewHandler(cbToken, WithRetryTiming(timing))
+	h, err := NewHandler(cbToken, WithHandlerRetryTiming(timing))
 	require.NoError(t, err)
 	s := newSender(nil)
 	s.now = time.Now().Unix()
@@ -789,7 +789,7 @@ func FuzzHandler(f *testing.F) {
 	}
 	f.Add(uint8(2), "signature=%zz&timestamp=1&echostr=x", []byte{})
 	f.Add(uint8(3), "encrypt_type=aes&msg_signature=&timestamp=", []byte("<xml>"))
-	h, err := NewHandler(cbToken, WithCrypter(c), WithMaxBodyBytes(4096))
+	h, err := NewHandler(cbToken, WithHandlerCrypter(c), WithHandlerMaxBodyBytes(4096))
 	require.NoError(f, err)
 	h.now = func() time.Time { return time.Unix(testNow, 0) }
 	h.HandleDefault(func(_ context.Context, m *Message) (Reply, error) {
@@ -811,7 +811,7 @@ func FuzzHandler(f *testing.F) {
 func TestHandlerReplayMatchesRequestMode(t *testing.T) {
 	t.Parallel()
 	c := mustCrypter(t, sample2AppID, sampleAESKey)
-	h := newTestHandler(t, WithCrypter(c))
+	h := newTestHandler(t, WithHandlerCrypter(c))
 	var calls atomic.Int32
 	h.HandleText(func(context.Context, *Message) (Reply, error) {
 		calls.Add(1)

@@ -40,7 +40,7 @@ type hmode int
 const (
 	plainMode  hmode = iota // 明文模式: Handler without a key
 	compatMode              // 兼容模式: Handler with a key; requests carry plain fields and Encrypt
-	safeMode                // 安全模式: Handler with a key and WithSafeModeOnly
+	safeMode                // 安全模式: Handler with a key and WithHandlerSafeModeOnly
 )
 
 var allModes = []hmode{plainMode, compatMode, safeMode}
@@ -308,7 +308,7 @@ func hostileCases() []hostileCase {
 		}), want: ok200, in: map[hmode]outcome{safeMode: forbidden}},
 		// WeChat's plaintext signature covers the query, not the body: whoever
 		// sees one signed URL can post any body with it for the rest of the
-		// timestamp window. Only WithSafeModeOnly closes that door.
+		// timestamp window. Only WithHandlerSafeModeOnly closes that door.
 		{name: "captured query reused with a forged plaintext body", reqs: func(t testing.TB, e *hostileEnv, m hmode) []*http.Request {
 			var captured url.Values
 			first := e.build(t, m, nil, func(w *wire) { captured = w.query })
@@ -484,9 +484,9 @@ func openReply(t *testing.T, body []byte) []byte {
 func modeOptions(m hmode) []offiaccount.HandlerOption {
 	switch m {
 	case compatMode:
-		return []offiaccount.HandlerOption{offiaccount.WithEncodingAESKey(hardAppID, hardAESKey, hardOldAESKey)}
+		return []offiaccount.HandlerOption{offiaccount.WithHandlerEncodingAESKey(hardAppID, hardAESKey, hardOldAESKey)}
 	case safeMode:
-		return []offiaccount.HandlerOption{offiaccount.WithEncodingAESKey(hardAppID, hardAESKey, hardOldAESKey), offiaccount.WithSafeModeOnly()}
+		return []offiaccount.HandlerOption{offiaccount.WithHandlerEncodingAESKey(hardAppID, hardAESKey, hardOldAESKey), offiaccount.WithHandlerSafeModeOnly()}
 	}
 	return nil
 }
@@ -668,7 +668,7 @@ func FuzzHandlerHostile(f *testing.F) {
 	leaks := &leakWriter{}
 	logger := slog.New(slog.NewTextHandler(leaks, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	for i, m := range allModes {
-		opts := append(modeOptions(m), offiaccount.WithHandlerLogger(logger), offiaccount.WithMaxBodyBytes(64<<10))
+		opts := append(modeOptions(m), offiaccount.WithHandlerLogger(logger), offiaccount.WithHandlerMaxBodyBytes(64<<10))
 		h, err := offiaccount.NewHandler(hardToken, opts...)
 		require.NoError(f, err)
 		h.HandleDefault(func(context.Context, *offiaccount.Message) (offiaccount.Reply, error) {
@@ -743,7 +743,7 @@ func TestHostileReplayWhileFunctionRuns(t *testing.T) {
 		h, _, seen := newModeHandler(t, m, func(ctx context.Context, _ *offiaccount.Message) (offiaccount.Reply, error) {
 			<-release
 			return offiaccount.TextReply{Content: "late"}, nil
-		}, offiaccount.WithRetryTiming(offiaccount.RetryTiming{Attempts: 3, AttemptTimeout: 100 * time.Millisecond, Margin: 20 * time.Millisecond}))
+		}, offiaccount.WithHandlerRetryTiming(offiaccount.RetryTiming{Attempts: 3, AttemptTimeout: 100 * time.Millisecond, Margin: 20 * time.Millisecond}))
 		doc := hostileDoc("slow")
 		first := env.build(t, m, withDoc(doc), nil)
 		done := make(chan *httptest.ResponseRecorder)

@@ -22,14 +22,14 @@ func TestIntegrationBotWithPlatform(t *testing.T) {
 		token, aesKey = "integrationToken", "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
 		user          = "oIntegrationUser"
 	)
-	p := offiaccounttest.NewPlatform(offiaccounttest.WithAccount(appID, secret))
+	p := offiaccounttest.NewPlatform(offiaccounttest.WithPlatformAccount(appID, secret))
 	defer p.Close()
-	p.AddUser(appID, offiaccounttest.User{OpenID: user})
-	client, err := offiaccount.New(appID, secret, offiaccount.WithBaseURL(p.URL()))
+	p.AddUser(appID, offiaccounttest.UserRecord{OpenID: user})
+	client, err := offiaccount.NewClient(appID, secret, offiaccount.WithClientBaseURL(p.URL()))
 	require.NoError(t, err)
 
-	h, err := offiaccount.NewHandler(token, offiaccount.WithEncodingAESKey(appID, aesKey),
-		offiaccount.WithRetryTiming(offiaccount.RetryTiming{Attempts: 3, AttemptTimeout: 300 * time.Millisecond, Margin: 100 * time.Millisecond}))
+	h, err := offiaccount.NewHandler(token, offiaccount.WithHandlerEncodingAESKey(appID, aesKey),
+		offiaccount.WithHandlerRetryTiming(offiaccount.RetryTiming{Attempts: 3, AttemptTimeout: 300 * time.Millisecond, Margin: 100 * time.Millisecond}))
 	require.NoError(t, err)
 	var clicks, slowRuns atomic.Int32
 	h.HandleEventKey("MENU_INFO", func(ctx context.Context, m *offiaccount.Message) (offiaccount.Reply, error) {

@@ -39,12 +39,12 @@ const (
 
 // webTestClient returns a Client whose HTTP goes to a private httpmock transport that
 // already answers the token endpoint.
-func webTestClient(t *testing.T, opts ...Option) (*Client, *httpmock.MockTransport) {
+func webTestClient(t *testing.T, opts ...ClientOption) (*Client, *httpmock.MockTransport) {
 	t.Helper()
 	mt := httpmock.NewMockTransport()
 	mt.RegisterResponder(http.MethodPost, tokenURL,
 		httpmock.NewStringResponder(200, `{"access_token":"TOKEN","expires_in":7200}`))
-	c, err := New(webTestAppID, webTestSecret, append([]Option{WithHTTPClient(&http.Client{Transport: mt}), WithBaseURL(webTestAPI)}, opts...)...)
+	c, err := NewClient(webTestAppID, webTestSecret, append([]ClientOption{WithClientHTTPClient(&http.Client{Transport: mt}), WithClientBaseURL(webTestAPI)}, opts...)...)
 	require.NoError(t, err)
 	return c, mt
 }

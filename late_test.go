@@ -21,7 +21,7 @@ func TestSourceIPFilter(t *testing.T) {
 	allowed := netip.MustParseAddr("101.226.62.77")
 	allowed6 := netip.MustParseAddr("2001:db8::7")
 	var calls atomic.Int32
-	h := newTestHandler(t, WithSourceIPFilter(func(a netip.Addr) bool { return a == allowed || a == allowed6 }))
+	h := newTestHandler(t, WithHandlerSourceIPFilter(func(a netip.Addr) bool { return a == allowed || a == allowed6 }))
 	h.HandleText(func(ctx context.Context, m *Message) (Reply, error) {
 		calls.Add(1)
 		return echo(ctx, m)
@@ -57,7 +57,7 @@ func TestSourceIPFilter(t *testing.T) {
 	r := httptest.NewRequest(http.MethodGet, "/wechat?echostr=x", nil)
 	assert.Equal(t, http.StatusForbidden, serve(h, r).Code)
 
-	_, err := NewHandler(cbToken, WithSourceIPFilter(nil))
+	_, err := NewHandler(cbToken, WithHandlerSourceIPFilter(nil))
 	assert.Error(t, err)
 }
 

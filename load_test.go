@@ -61,8 +61,8 @@ func TestLoad(t *testing.T) {
 	store, err := offiaccount.NewMemoryDedupeStore(offiaccount.WithMemoryDedupeStoreMaxEntries(storeSize))
 	require.NoError(t, err)
 	h, err := offiaccount.NewHandler(hardToken,
-		offiaccount.WithEncodingAESKey(hardAppID, hardAESKey),
-		offiaccount.WithDedupeStore(store),
+		offiaccount.WithHandlerEncodingAESKey(hardAppID, hardAESKey),
+		offiaccount.WithHandlerDedupeStore(store),
 		offiaccount.WithHandlerLogger(logger))
 	require.NoError(t, err)
 	runs := make([]atomic.Int32, messages)

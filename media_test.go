@@ -96,7 +96,7 @@ func newMediaServer(t *testing.T, handle func(w http.ResponseWriter, r *http.Req
 		handle(w, r, ms.calls.Add(1))
 	}))
 	t.Cleanup(ms.Close)
-	c, err := New(testAppID, "SECRET", WithBaseURL(ms.URL))
+	c, err := NewClient(testAppID, "SECRET", WithClientBaseURL(ms.URL))
 	require.NoError(t, err)
 	return c, ms
 }
@@ -452,7 +452,7 @@ func ExampleClient_UploadMedia() {
 		io.WriteString(w, `{"type":"image","media_id":"MEDIA_ID","created_at":1672500000}`)
 	}))
 	defer srv.Close()
-	client, _ := New("wx0000000000a991d0", "SECRET", WithBaseURL(srv.URL))
+	client, _ := NewClient("wx0000000000a991d0", "SECRET", WithClientBaseURL(srv.URL))
 	ctx := context.Background()
 
 	// Usually an *os.File: its size is checked before sending and it is streamed.

@@ -82,7 +82,7 @@ func ExampleParseMenuJSON() {
 func ExampleClient_CreateMenu() {
 	srv := fakeMenuPlatform(`{"errcode":0,"errmsg":"ok"}`)
 	defer srv.Close()
-	client, err := offiaccount.New("wx0123456789abcdef", "app-secret", offiaccount.WithBaseURL(srv.URL))
+	client, err := offiaccount.NewClient("wx0123456789abcdef", "app-secret", offiaccount.WithClientBaseURL(srv.URL))
 	if err != nil {
 		panic(err)
 	}
@@ -101,7 +101,7 @@ func ExampleClient_CreateMenu() {
 func ExampleClient_AddConditionalMenu() {
 	srv := fakeMenuPlatform(`{"menuid":"208379533"}`)
 	defer srv.Close()
-	client, _ := offiaccount.New("wx0123456789abcdef", "app-secret", offiaccount.WithBaseURL(srv.URL))
+	client, _ := offiaccount.NewClient("wx0123456789abcdef", "app-secret", offiaccount.WithClientBaseURL(srv.URL))
 
 	// Users tagged 100 (e.g. "VIP") on Android see this menu instead of the default one.
 	menu := offiaccount.Menu{
@@ -122,7 +122,7 @@ func ExampleClient_GetMenu() {
 	srv := fakeMenuPlatform(`{"menu":{"button":[{"type":"click","name":"今日歌曲","key":"V1001_TODAY_MUSIC","sub_button":[]}],"menuid":208396938},
 		"conditionalmenu":[{"button":[{"type":"click","name":"会员福利","key":"VIP_GIFT","sub_button":[]}],"matchrule":{"tag_id":"100"},"menuid":208396993}]}`)
 	defer srv.Close()
-	client, _ := offiaccount.New("wx0123456789abcdef", "app-secret", offiaccount.WithBaseURL(srv.URL))
+	client, _ := offiaccount.NewClient("wx0123456789abcdef", "app-secret", offiaccount.WithClientBaseURL(srv.URL))
 
 	info, err := client.GetMenu(context.Background())
 	if err != nil {

@@ -337,7 +337,7 @@ func newMenuMock(t *testing.T) *menuMock {
 	mt := httpmock.NewMockTransport()
 	mt.RegisterResponder(http.MethodPost, menuAPI+"/cgi-bin/stable_token",
 		httpmock.NewStringResponder(200, `{"access_token":"TOKEN","expires_in":7200}`))
-	c, err := New("wx0123456789abcdef", "app-secret", WithHTTPClient(&http.Client{Transport: mt}))
+	c, err := NewClient("wx0123456789abcdef", "app-secret", WithClientHTTPClient(&http.Client{Transport: mt}))
 	require.NoError(t, err)
 	return &menuMock{c: c, mt: mt}
 }
@@ -763,7 +763,7 @@ func TestMenuCallHonoursContext(t *testing.T) {
 		_, _ = io.WriteString(w, `{"access_token":"TOKEN","expires_in":7200}`)
 	}))
 	defer srv.Close()
-	c, err := New("wx0123456789abcdef", "app-secret", WithBaseURL(srv.URL))
+	c, err := NewClient("wx0123456789abcdef", "app-secret", WithClientBaseURL(srv.URL))
 	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()

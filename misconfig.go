@@ -33,9 +33,9 @@ var misconfigText = [numMisconfigs]struct{ cause, hint string }{
 	misconfigMsgSignature: {"invalid msg_signature",
 		"check that the Token given to NewHandler is the Token of 服务器配置 on the admin page (设置与开发 → 基本配置), without spaces"},
 	misconfigAppID: {"message for another AppID",
-		"check the AppID given to WithEncodingAESKey: it must be this account's AppID (开发者ID) exactly, without spaces"},
+		"check the AppID given to WithHandlerEncodingAESKey: it must be this account's AppID (开发者ID) exactly, without spaces"},
 	misconfigDecrypt: {"undecryptable Encrypt",
-		"check the EncodingAESKey given to WithEncodingAESKey against the admin page; after changing it, pass the previous key too until the change has propagated"},
+		"check the EncodingAESKey given to WithHandlerEncodingAESKey against the admin page; after changing it, pass the previous key too until the change has propagated"},
 	misconfigNoKey: {"encrypted request but no EncodingAESKey",
 		"the account is in compatible or safe mode: " + errNoCrypter.Error()},
 }

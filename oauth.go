@@ -71,9 +71,9 @@ type AuthCodeOption func(*authCodeConfig)
 
 type authCodeConfig struct{ forcePopup bool }
 
-// ForcePopup adds forcePopup=true: WeChat asks the user to confirm even where it would
+// WithAuthCodeForcePopup adds forcePopup=true: WeChat asks the user to confirm even where it would
 // authorize silently (it still may not, in special scenes).
-func ForcePopup() AuthCodeOption { return func(c *authCodeConfig) { c.forcePopup = true } }
+func WithAuthCodeForcePopup() AuthCodeOption { return func(c *authCodeConfig) { c.forcePopup = true } }
 
 // AuthCodeURL returns the URL to send the user's browser to (302 or a link) to start web
 // authorization. redirectURI must be an absolute http(s) URL on the account's authorized

@@ -48,7 +48,7 @@ func TestAuthCodeURLByteExact(t *testing.T) {
 				"&redirect_uri=http%3A%2F%2Fa.example%2Fcb&response_type=code&scope=snsapi_base&state=#wechat_redirect",
 		},
 		{
-			"https://a.example/cb", ScopeUserInfo, "abc123", []AuthCodeOption{ForcePopup()},
+			"https://a.example/cb", ScopeUserInfo, "abc123", []AuthCodeOption{WithAuthCodeForcePopup()},
 			"https://open.weixin.qq.com/connect/oauth2/authorize?appid=" + webTestAppID +
 				"&redirect_uri=https%3A%2F%2Fa.example%2Fcb&response_type=code&scope=snsapi_userinfo&state=abc123" +
 				"&forcePopup=true#wechat_redirect",

@@ -125,7 +125,7 @@ func TestTransportErrorsAreReplacedWhole(t *testing.T) {
 			tc, call := tc, call
 			t.Run(tc.name+"/"+call.name, func(t *testing.T) {
 				t.Parallel()
-				c, err := New(testAppID, testSecret, WithHTTPClient(&http.Client{
+				c, err := NewClient(testAppID, testSecret, WithClientHTTPClient(&http.Client{
 					Transport: leakyTransport{failToken: call.failToken, wrap: tc.wrap}}))
 				require.NoError(t, err)
 				c.tokens.retryBase = time.Millisecond
@@ -188,13 +188,13 @@ func TestTimeoutsStayTimeouts(t *testing.T) {
 	}
 	t.Run("http.Client.Timeout", func(t *testing.T) {
 		t.Parallel()
-		c, err := New(testAppID, testSecret, WithBaseURL(srv.URL), WithHTTPClient(&http.Client{Timeout: 200 * time.Millisecond}))
+		c, err := NewClient(testAppID, testSecret, WithClientBaseURL(srv.URL), WithClientHTTPClient(&http.Client{Timeout: 200 * time.Millisecond}))
 		require.NoError(t, err)
 		check(t, c.getJSON(context.Background(), "/cgi-bin/slow", nil, nil))
 	})
 	t.Run("context deadline", func(t *testing.T) {
 		t.Parallel()
-		c, err := New(testAppID, testSecret, WithBaseURL(srv.URL))
+		c, err := NewClient(testAppID, testSecret, WithClientBaseURL(srv.URL))
 		require.NoError(t, err)
 		_, err = c.AccessToken(context.Background()) // the token first, so the deadline hits the call
 		require.NoError(t, err)

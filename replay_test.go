@@ -52,9 +52,9 @@ func TestHandlerNoReplayWhileTimestampPasses(t *testing.T) {
 		opts  []HandlerOption
 		ahead int64 // how far the request's timestamp is ahead of our clock (WeChat's clock skew)
 	}{
-		{"safe default TTL", []HandlerOption{WithCrypter(c), WithSafeModeOnly()}, 0},
-		{"safe short TTL", []HandlerOption{WithCrypter(c), WithSafeModeOnly(), WithDedupeTTL(time.Second)}, 0},
-		{"safe timestamp ahead", []HandlerOption{WithCrypter(c), WithSafeModeOnly()}, 240},
+		{"safe default TTL", []HandlerOption{WithHandlerCrypter(c), WithHandlerSafeModeOnly()}, 0},
+		{"safe short TTL", []HandlerOption{WithHandlerCrypter(c), WithHandlerSafeModeOnly(), WithHandlerDedupeTTL(time.Second)}, 0},
+		{"safe timestamp ahead", []HandlerOption{WithHandlerCrypter(c), WithHandlerSafeModeOnly()}, 240},
 		{"plaintext", nil, 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -103,7 +103,7 @@ func TestHandlerNoReplayWhileTimestampPasses(t *testing.T) {
 func TestHandlerCompatiblePlaintextNeverGetsSealedReply(t *testing.T) {
 	t.Parallel()
 	c := mustCrypter(t, sample2AppID, sampleAESKey)
-	h := newTestHandler(t, WithCrypter(c))
+	h := newTestHandler(t, WithHandlerCrypter(c))
 	var calls atomic.Int32
 	release := make(chan struct{})
 	h.HandleText(func(_ context.Context, m *Message) (Reply, error) {
@@ -211,10 +211,10 @@ func TestHandlerLogsMisconfigurationRateLimited(t *testing.T) {
 		hint   string
 	}{
 		{"wrong token", nil, wrongToken, []string{"invalid signature"}, "Token"},
-		{"wrong token, safe mode", []HandlerOption{WithCrypter(c)}, &sender{token: "wrongToken99", crypter: c, now: testNow, nonce: "n"}, []string{"invalid msg_signature"}, "Token"},
-		{"another AppID", []HandlerOption{WithEncodingAESKey("wx0123456789abcdef", sampleAESKey)}, newSender(c), []string{"message for another AppID"}, "AppID"},
-		{"wrong key", []HandlerOption{WithEncodingAESKey(sample2AppID, otherKey)}, newSender(c), []string{"undecryptable Encrypt", "message for another AppID"}, "WithEncodingAESKey"},
-		{"no key", nil, newSender(c), []string{"no EncodingAESKey"}, "WithEncodingAESKey"},
+		{"wrong token, safe mode", []HandlerOption{WithHandlerCrypter(c)}, &sender{token: "wrongToken99", crypter: c, now: testNow, nonce: "n"}, []string{"invalid msg_signature"}, "Token"},
+		{"another AppID", []HandlerOption{WithHandlerEncodingAESKey("wx0123456789abcdef", sampleAESKey)}, newSender(c), []string{"message for another AppID"}, "AppID"},
+		{"wrong key", []HandlerOption{WithHandlerEncodingAESKey(sample2AppID, otherKey)}, newSender(c), []string{"undecryptable Encrypt", "message for another AppID"}, "WithHandlerEncodingAESKey"},
+		{"no key", nil, newSender(c), []string{"no EncodingAESKey"}, "WithHandlerEncodingAESKey"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -262,7 +262,7 @@ func TestHandlerEchoFloodStaysWithinByteBound(t *testing.T) {
 	const bound = 8 << 20
 	st, err := NewMemoryDedupeStore(WithMemoryDedupeStoreMaxBytes(bound))
 	require.NoError(t, err)
-	h := newTestHandler(t, WithDedupeStore(st))
+	h := newTestHandler(t, WithHandlerDedupeStore(st))
 	h.HandleText(echo)
 	content := strings.Repeat("长", 100<<10/3)
 	s := newSender(nil)

@@ -266,7 +266,7 @@ func cdataClean(s string) bool {
 }
 
 // errNoCrypter reports an encrypted request to a handler without a key.
-var errNoCrypter = errors.New("offiaccount: encrypted callback but the handler has no EncodingAESKey (use WithEncodingAESKey)")
+var errNoCrypter = errors.New("offiaccount: encrypted callback but the handler has no EncodingAESKey (use WithHandlerEncodingAESKey)")
 
 // SealReply encrypts a plaintext reply document for a safe-mode or
 // compatible-mode callback and appends the signed envelope WeChat expects

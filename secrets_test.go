@@ -185,9 +185,9 @@ func assertRedacted(t *testing.T, v any, mustShow string) {
 
 func TestSecretsClientRedacted(t *testing.T) {
 	t.Parallel()
-	p := offiaccounttest.NewPlatform(offiaccounttest.WithAccount(hardAppID, hardSecret))
+	p := offiaccounttest.NewPlatform(offiaccounttest.WithPlatformAccount(hardAppID, hardSecret))
 	defer p.Close()
-	c, err := offiaccount.New(hardAppID, hardSecret, offiaccount.WithBaseURL(p.URL()), offiaccount.WithHTTPClient(p.Client()))
+	c, err := offiaccount.NewClient(hardAppID, hardSecret, offiaccount.WithClientBaseURL(p.URL()), offiaccount.WithClientHTTPClient(p.Client()))
 	require.NoError(t, err)
 	tok, err := c.AccessToken(context.Background())
 	require.NoError(t, err)
@@ -213,14 +213,14 @@ func TestSecretsUserTokenRedacted(t *testing.T) {
 
 func TestSecretsHandlerRedacted(t *testing.T) {
 	t.Parallel()
-	h, err := offiaccount.NewHandler(hardToken, offiaccount.WithEncodingAESKey(hardAppID, hardAESKey))
+	h, err := offiaccount.NewHandler(hardToken, offiaccount.WithHandlerEncodingAESKey(hardAppID, hardAESKey))
 	require.NoError(t, err)
 	assertRedacted(t, h, "")
 }
 
 func TestSecretsMemoryStoreRedacted(t *testing.T) {
 	t.Parallel()
-	s := offiaccount.NewMemoryStore()
+	s := offiaccount.NewMemoryTokenStore()
 	require.NoError(t, s.Set(context.Background(), hardAppID+":access_token", "storedAccessTokenSecret", time.Now().Add(time.Hour)))
 	suiteLogs.addSecret("stored access_token", "storedAccessTokenSecret")
 	assertRedacted(t, s, "")

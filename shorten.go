@@ -90,7 +90,7 @@ func (c *Client) GetShortKey(ctx context.Context, shortKey string) (*ShortKey, e
 func (c *Client) ClearQuotaByAppSecret(ctx context.Context) error {
 	const path = "/cgi-bin/clear_quota/v2"
 	if c.appSecret == "" {
-		return invalidf(path, "the Client has no AppSecret (made with WithTokenSource)")
+		return invalidf(path, "the Client has no AppSecret (made with WithClientTokenSource)")
 	}
 	q := url.Values{"appid": {c.appID}, "appsecret": {c.appSecret}}
 	return c.doNoToken(ctx, http.MethodPost, path, q, nil, nil)

@@ -56,7 +56,7 @@ func TestShortKeyDefaultsAndLimits(t *testing.T) {
 func TestClearQuotaByAppSecret(t *testing.T) {
 	t.Parallel()
 	var logs bytes.Buffer
-	c, mt := newMockClient(t, WithLogger(slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))))
+	c, mt := newMockClient(t, WithClientLogger(slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))))
 	var calls int
 	mt.RegisterResponder(http.MethodPost, testAPI+"/cgi-bin/clear_quota/v2", func(req *http.Request) (*http.Response, error) {
 		calls++
@@ -89,7 +89,7 @@ func TestClearQuotaByAppSecret(t *testing.T) {
 	assert.Zero(t, mt.GetCallCountInfo()["POST "+testAPI+"/cgi-bin/stable_token"])
 
 	// A Client without the AppSecret cannot.
-	tc, err := New(testAppID, "", WithTokenSource(TokenSourceFunc(func(context.Context, string) (string, time.Duration, error) {
+	tc, err := NewClient(testAppID, "", WithClientTokenSource(TokenSourceFunc(func(context.Context, string) (string, time.Duration, error) {
 		return "T", time.Hour, nil
 	})))
 	require.NoError(t, err)
@@ -99,7 +99,7 @@ func TestClearQuotaByAppSecret(t *testing.T) {
 // A secret that needs escaping in a URL is scrubbed too.
 func TestScrubSecretEscaped(t *testing.T) {
 	t.Parallel()
-	c, err := New(testAppID, "s3cr+t/with&chars", WithHTTPClient(&http.Client{Transport: httpmock.NewMockTransport()}))
+	c, err := NewClient(testAppID, "s3cr+t/with&chars", WithClientHTTPClient(&http.Client{Transport: httpmock.NewMockTransport()}))
 	require.NoError(t, err)
 	err = c.ClearQuotaByAppSecret(context.Background()) // no responder: a transport error
 	require.Error(t, err)

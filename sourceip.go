@@ -6,14 +6,14 @@ import (
 	"strings"
 )
 
-// WithSourceIPFilter accepts callbacks only from addresses that allow approves, such as
+// WithHandlerSourceIPFilter accepts callbacks only from addresses that allow approves, such as
 // WeChat's published callback IPs (see [Client.WatchCallbackIPs]); others get 403 before
 // anything else is read. It checks r.RemoteAddr: behind a reverse proxy, set RemoteAddr from
 // the proxy's trusted header first, or filter at the proxy.
-func WithSourceIPFilter(allow func(netip.Addr) bool) HandlerOption {
+func WithHandlerSourceIPFilter(allow func(netip.Addr) bool) HandlerOption {
 	return func(h *Handler) error {
 		if allow == nil {
-			return errors.New("offiaccount: WithSourceIPFilter: nil filter")
+			return errors.New("offiaccount: WithHandlerSourceIPFilter: nil filter")
 		}
 		h.allowIP = allow
 		return nil

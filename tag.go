@@ -84,11 +84,11 @@ func (c *Client) DeleteTag(ctx context.Context, id int) error {
 	return c.postJSON(ctx, "/cgi-bin/tags/delete", nil, &in, nil)
 }
 
-// TagMembers returns up to 10,000 users carrying the tag id, starting after nextOpenID
+// ListTagUsers returns up to 10,000 users carrying the tag id, starting after nextOpenID
 // ("" for the first page). Total is not reported.
 //
 // https://developers.weixin.qq.com/doc/offiaccount/User_Management/User_Tag_Management.html
-func (c *Client) TagMembers(ctx context.Context, id int, nextOpenID string) (*OpenIDPage, error) {
+func (c *Client) ListTagUsers(ctx context.Context, id int, nextOpenID string) (*OpenIDPage, error) {
 	in := struct {
 		TagID      int    `json:"tagid"`
 		NextOpenID string `json:"next_openid"`
@@ -127,10 +127,10 @@ func (c *Client) UntagUsers(ctx context.Context, id int, openIDs []string) error
 	return c.postJSON(ctx, path, nil, &batchTagBody{openIDs, id}, nil)
 }
 
-// UserTags returns the IDs of the tags the user openID carries.
+// ListUserTagIDs returns the IDs of the tags the user openID carries.
 //
 // https://developers.weixin.qq.com/doc/offiaccount/User_Management/User_Tag_Management.html
-func (c *Client) UserTags(ctx context.Context, openID string) ([]int, error) {
+func (c *Client) ListUserTagIDs(ctx context.Context, openID string) ([]int, error) {
 	const path = "/cgi-bin/tags/getidlist"
 	if openID == "" {
 		return nil, invalidf(path, "empty openid")

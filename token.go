@@ -55,36 +55,36 @@ func (f TokenSourceFunc) Token(ctx context.Context, rejected string) (string, ti
 	return f(ctx, rejected)
 }
 
-// WithTokenStore shares the account's access_token and tickets through s, typically a store
-// over Redis when several servers run one account. The default is a [MemoryStore] of the
+// WithClientTokenStore shares the account's access_token and tickets through s, typically a store
+// over Redis when several servers run one account. The default is a [MemoryTokenStore] of the
 // Client's own.
-func WithTokenStore(s TokenStore) Option {
+func WithClientTokenStore(s TokenStore) ClientOption {
 	return func(c *Client) error {
 		if isNil(s) {
-			return errors.New("offiaccount: WithTokenStore: nil store")
+			return errors.New("offiaccount: WithClientTokenStore: nil store")
 		}
 		c.tokens.store = s
 		return nil
 	}
 }
 
-// WithLegacyTokenEndpoint fetches access_tokens from GET /cgi-bin/token instead of POST
+// WithClientLegacyTokenEndpoint fetches access_tokens from GET /cgi-bin/token instead of POST
 // /cgi-bin/stable_token. Every fetch there issues a new token and retires the previous one
 // after about 5 minutes, so use it only when the whole account uses it and shares one
 // [TokenStore]. See https://developers.weixin.qq.com/doc/offiaccount/Basic_Information/Get_access_token.html
-func WithLegacyTokenEndpoint() Option {
+func WithClientLegacyTokenEndpoint() ClientOption {
 	return func(c *Client) error {
 		c.tokens.legacy = true
 		return nil
 	}
 }
 
-// WithTokenRefreshMargin replaces cached tokens and tickets d before they expire instead of
+// WithClientTokenRefreshMargin replaces cached tokens and tickets d before they expire instead of
 // [DefaultTokenRefreshMargin]. d must be between 0 and 1 hour.
-func WithTokenRefreshMargin(d time.Duration) Option {
+func WithClientTokenRefreshMargin(d time.Duration) ClientOption {
 	return func(c *Client) error {
 		if d < 0 || d > time.Hour {
-			return fmt.Errorf("offiaccount: WithTokenRefreshMargin: %v is outside [0, 1h]", d)
+			return fmt.Errorf("offiaccount: WithClientTokenRefreshMargin: %v is outside [0, 1h]", d)
 		}
 		c.tokens.margin = d
 		c.tokens.marginSet = true
@@ -92,12 +92,12 @@ func WithTokenRefreshMargin(d time.Duration) Option {
 	}
 }
 
-// WithTokenSource takes access_tokens from src instead of WeChat's token endpoints; the
+// WithClientTokenSource takes access_tokens from src instead of WeChat's token endpoints; the
 // AppSecret is then never sent.
-func WithTokenSource(src TokenSource) Option {
+func WithClientTokenSource(src TokenSource) ClientOption {
 	return func(c *Client) error {
 		if isNil(src) {
-			return errors.New("offiaccount: WithTokenSource: nil source")
+			return errors.New("offiaccount: WithClientTokenSource: nil source")
 		}
 		c.tokens.source = src
 		return nil
@@ -105,7 +105,7 @@ func WithTokenSource(src TokenSource) Option {
 }
 
 // withClock replaces the wall clock in tests.
-func withClock(clk clock) Option {
+func withClock(clk clock) ClientOption {
 	return func(c *Client) error {
 		c.tokens.clk = clk
 		return nil
@@ -150,9 +150,9 @@ type tokenCache struct {
 func (t *tokenCache) init(c *Client) {
 	t.c = c
 	if t.store == nil {
-		t.store = NewMemoryStore()
+		t.store = NewMemoryTokenStore()
 	}
-	if _, inMemory := t.store.(*MemoryStore); !inMemory {
+	if _, inMemory := t.store.(*MemoryTokenStore); !inMemory {
 		// A store that does I/O gets a timeout and a circuit breaker.
 		if t.storeTimeout == 0 {
 			t.storeTimeout = DefaultTokenStoreTimeout

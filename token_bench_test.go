@@ -15,7 +15,7 @@ import (
 
 func warmClient(b *testing.B) *Client {
 	b.Helper()
-	c, err := New(testAppID, testSecret, WithTokenSource(TokenSourceFunc(
+	c, err := NewClient(testAppID, testSecret, WithClientTokenSource(TokenSourceFunc(
 		func(context.Context, string) (string, time.Duration, error) { return "WARM-TOKEN", 2 * time.Hour, nil })))
 	if err != nil {
 		b.Fatal(err)
@@ -118,7 +118,7 @@ func BenchmarkAtomicPointerFloor(b *testing.B) {
 
 // TestAccessTokenWarmAllocs keeps the 0-allocation promise in the normal test run.
 func TestAccessTokenWarmAllocs(t *testing.T) {
-	c, err := New(testAppID, testSecret, WithTokenSource(TokenSourceFunc(
+	c, err := NewClient(testAppID, testSecret, WithClientTokenSource(TokenSourceFunc(
 		func(context.Context, string) (string, time.Duration, error) { return "WARM-TOKEN", 2 * time.Hour, nil })))
 	if err != nil {
 		t.Fatal(err)

@@ -16,18 +16,18 @@ import (
 
 // Several Clients of one account (in production: several servers, with a store over Redis)
 // share one access_token through one TokenStore, so they never invalidate each other's.
-func ExampleWithTokenStore() {
+func ExampleWithClientTokenStore() {
 	const appID, secret = "wx0123456789abcdef", "app-secret"
-	platform := offiaccounttest.NewPlatform(offiaccounttest.WithAccount(appID, secret))
+	platform := offiaccounttest.NewPlatform(offiaccounttest.WithPlatformAccount(appID, secret))
 	defer platform.Close()
 
-	store := offiaccount.NewMemoryStore()
+	store := offiaccount.NewMemoryTokenStore()
 	var clients []*offiaccount.Client
 	for i := 0; i < 4; i++ {
-		c, err := offiaccount.New(appID, secret,
-			offiaccount.WithBaseURL(platform.URL()),
-			offiaccount.WithHTTPClient(platform.Client()),
-			offiaccount.WithTokenStore(store))
+		c, err := offiaccount.NewClient(appID, secret,
+			offiaccount.WithClientBaseURL(platform.URL()),
+			offiaccount.WithClientHTTPClient(platform.Client()),
+			offiaccount.WithClientTokenStore(store))
 		if err != nil {
 			panic(err)
 		}
@@ -62,13 +62,13 @@ func ExampleWithTokenStore() {
 
 // A central token service (中控服务器) hands out the tokens; the Client caches them and asks
 // again only when they near expiry or WeChat rejects one.
-func ExampleWithTokenSource() {
+func ExampleWithClientTokenSource() {
 	calls := 0
 	source := offiaccount.TokenSourceFunc(func(ctx context.Context, rejected string) (string, time.Duration, error) {
 		calls++ // in production: an RPC to the central service, passing rejected along
 		return fmt.Sprintf("TOKEN-FROM-SERVICE-%d", calls), 2 * time.Hour, nil
 	})
-	c, err := offiaccount.New("wx0123456789abcdef", "unused-secret", offiaccount.WithTokenSource(source))
+	c, err := offiaccount.NewClient("wx0123456789abcdef", "unused-secret", offiaccount.WithClientTokenSource(source))
 	if err != nil {
 		panic(err)
 	}
@@ -91,7 +91,7 @@ func ExampleClient_InvalidateAccessToken() {
 		n++
 		return fmt.Sprintf("TOKEN-%d", n), 2 * time.Hour, nil
 	})
-	c, err := offiaccount.New("wx0123456789abcdef", "unused-secret", offiaccount.WithTokenSource(source))
+	c, err := offiaccount.NewClient("wx0123456789abcdef", "unused-secret", offiaccount.WithClientTokenSource(source))
 	if err != nil {
 		panic(err)
 	}
@@ -113,15 +113,15 @@ func ExampleClient_InvalidateAccessToken() {
 func TestTokenCacheOnFakePlatform(t *testing.T) {
 	t.Parallel()
 	const appID, secret = "wx0123456789abcdef", "app-secret"
-	platform := offiaccounttest.NewPlatform(offiaccounttest.WithAccount(appID, secret))
+	platform := offiaccounttest.NewPlatform(offiaccounttest.WithPlatformAccount(appID, secret))
 	defer platform.Close()
-	store := offiaccount.NewMemoryStore()
+	store := offiaccount.NewMemoryTokenStore()
 	var clients []*offiaccount.Client
 	for i := 0; i < 8; i++ {
-		c, err := offiaccount.New(appID, secret,
-			offiaccount.WithBaseURL(platform.URL()),
-			offiaccount.WithHTTPClient(platform.Client()),
-			offiaccount.WithTokenStore(store))
+		c, err := offiaccount.NewClient(appID, secret,
+			offiaccount.WithClientBaseURL(platform.URL()),
+			offiaccount.WithClientHTTPClient(platform.Client()),
+			offiaccount.WithClientTokenStore(store))
 		require.NoError(t, err)
 		clients = append(clients, c)
 	}

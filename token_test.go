@@ -111,10 +111,10 @@ func newFakeWeChat(t *testing.T) *fakeWeChat {
 	return f
 }
 
-func (f *fakeWeChat) client(t *testing.T, opts ...Option) *Client {
+func (f *fakeWeChat) client(t *testing.T, opts ...ClientOption) *Client {
 	t.Helper()
-	all := append([]Option{WithBaseURL(f.srv.URL), WithHTTPClient(f.srv.Client())}, opts...)
-	c, err := New(testAppID, testSecret, all...)
+	all := append([]ClientOption{WithClientBaseURL(f.srv.URL), WithClientHTTPClient(f.srv.Client())}, opts...)
+	c, err := NewClient(testAppID, testSecret, all...)
 	require.NoError(t, err)
 	c.tokens.retryBase = time.Millisecond
 	return c
@@ -309,11 +309,11 @@ func TestAccessTokenSharedStoreAcrossClients(t *testing.T) {
 	checkGoroutines(t)
 	f := newFakeWeChat(t)
 	clk := newFakeClock()
-	store := NewMemoryStore()
+	store := NewMemoryTokenStore()
 	store.now = clk.Now
 	clients := make([]*Client, 8) // 8 processes of one account
 	for i := range clients {
-		clients[i] = f.client(t, withClock(clk), WithTokenStore(store))
+		clients[i] = f.client(t, withClock(clk), WithClientTokenStore(store))
 	}
 	ctx := context.Background()
 	get := func(i int) (string, error) { return clients[i%len(clients)].AccessToken(ctx) }
@@ -347,7 +347,7 @@ func TestStableTokenRequest(t *testing.T) {
 func TestLegacyTokenEndpoint(t *testing.T) {
 	t.Parallel()
 	f := newFakeWeChat(t)
-	c := f.client(t, WithLegacyTokenEndpoint())
+	c := f.client(t, WithClientLegacyTokenEndpoint())
 	ctx := context.Background()
 	tok, err := c.AccessToken(ctx)
 	require.NoError(t, err)
@@ -394,9 +394,9 @@ func TestForceRefreshWhenNormalModeReturnsRejectedToken(t *testing.T) {
 	t.Parallel()
 	f := newFakeWeChat(t)
 	clk := newFakeClock()
-	store := NewMemoryStore()
+	store := NewMemoryTokenStore()
 	store.now = clk.Now
-	c := f.client(t, withClock(clk), WithTokenStore(store))
+	c := f.client(t, withClock(clk), WithClientTokenStore(store))
 	ctx := context.Background()
 	tok, err := c.AccessToken(ctx)
 	require.NoError(t, err)
@@ -425,9 +425,9 @@ func TestForceRefreshWhenNormalModeReturnsRejectedToken(t *testing.T) {
 func TestForceRefreshLimitSharedThroughStore(t *testing.T) {
 	t.Parallel()
 	f := newFakeWeChat(t)
-	store := NewMemoryStore()
-	a := f.client(t, WithTokenStore(store))
-	b := f.client(t, WithTokenStore(store))
+	store := NewMemoryTokenStore()
+	a := f.client(t, WithClientTokenStore(store))
+	b := f.client(t, WithClientTokenStore(store))
 	ctx := context.Background()
 	tok, err := a.AccessToken(ctx)
 	require.NoError(t, err)
@@ -446,9 +446,9 @@ func TestForceRefreshLimitSharedThroughStore(t *testing.T) {
 func TestInvalidateKeepsReplacedToken(t *testing.T) {
 	t.Parallel()
 	f := newFakeWeChat(t)
-	store := NewMemoryStore()
-	a := f.client(t, WithTokenStore(store))
-	b := f.client(t, WithTokenStore(store))
+	store := NewMemoryTokenStore()
+	a := f.client(t, WithClientTokenStore(store))
+	b := f.client(t, WithClientTokenStore(store))
 	ctx := context.Background()
 	for _, c := range []*Client{a, b} {
 		tok, err := c.AccessToken(ctx)
@@ -481,7 +481,7 @@ func TestInvalidateKeepsReplacedToken(t *testing.T) {
 func TestRefreshAccessToken(t *testing.T) {
 	t.Parallel()
 	f := newFakeWeChat(t)
-	c := f.client(t, WithLegacyTokenEndpoint())
+	c := f.client(t, WithClientLegacyTokenEndpoint())
 	ctx := context.Background()
 	tok, err := c.AccessToken(ctx)
 	require.NoError(t, err)
@@ -525,9 +525,9 @@ func TestTokenEndpointFaults(t *testing.T) {
 			for _, legacy := range []bool{false, true} {
 				f := newFakeWeChat(t)
 				f.setFaults(tt.faults...)
-				var opts []Option
+				var opts []ClientOption
 				if legacy {
-					opts = append(opts, WithLegacyTokenEndpoint())
+					opts = append(opts, WithClientLegacyTokenEndpoint())
 				}
 				c := f.client(t, opts...)
 				tok, err := c.AccessToken(context.Background())
@@ -649,7 +649,7 @@ func TestStoreDownFallsBackToFetching(t *testing.T) {
 	f := newFakeWeChat(t)
 	store := &failingStore{}
 	logs := &syncBuffer{}
-	c := f.client(t, WithTokenStore(store), WithLogger(slog.New(slog.NewTextHandler(logs, nil))))
+	c := f.client(t, WithClientTokenStore(store), WithClientLogger(slog.New(slog.NewTextHandler(logs, nil))))
 	ctx := context.Background()
 	seen := hammer(t, 50, func(int) (string, error) { return c.AccessToken(ctx) })
 	assert.Equal(t, map[string]int{"TOKEN-1": 50}, seen)
@@ -666,12 +666,12 @@ func TestStoreDownFallsBackToFetching(t *testing.T) {
 func TestLockHolderThatDiesDoesNotBlockPastLease(t *testing.T) {
 	t.Parallel()
 	f := newFakeWeChat(t)
-	store := NewMemoryStore()
+	store := NewMemoryTokenStore()
 	// A dead process holds the refresh lock with a short lease.
 	ok, err := store.TryLock(context.Background(), testAppID+":access_token:lock", "dead", 200*time.Millisecond)
 	require.NoError(t, err)
 	require.True(t, ok)
-	c := f.client(t, WithTokenStore(store))
+	c := f.client(t, WithClientTokenStore(store))
 	start := time.Now()
 	tok, err := c.AccessToken(context.Background())
 	require.NoError(t, err)
@@ -680,9 +680,9 @@ func TestLockHolderThatDiesDoesNotBlockPastLease(t *testing.T) {
 	assert.Less(t, time.Since(start), 3*time.Second)
 
 	// A waiter whose context ends first gives up.
-	store2 := NewMemoryStore()
+	store2 := NewMemoryTokenStore()
 	_, _ = store2.TryLock(context.Background(), testAppID+":access_token:lock", "dead", time.Hour)
-	c2 := f.client(t, WithTokenStore(store2))
+	c2 := f.client(t, WithClientTokenStore(store2))
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
 	_, err = c2.AccessToken(ctx)
@@ -702,7 +702,7 @@ func TestTokenSource(t *testing.T) {
 		mu.Unlock()
 		return f.rotate(), 2 * time.Hour, nil
 	})
-	c := f.client(t, WithTokenSource(src))
+	c := f.client(t, WithClientTokenSource(src))
 	ctx := context.Background()
 	hammer(t, 100, func(int) (string, error) { return c.AccessToken(ctx) })
 	assert.EqualValues(t, 1, calls.Load())
@@ -719,7 +719,7 @@ func TestTokenSource(t *testing.T) {
 func TestTokenSourceBadAnswer(t *testing.T) {
 	t.Parallel()
 	src := TokenSourceFunc(func(context.Context, string) (string, time.Duration, error) { return "", time.Hour, nil })
-	c, err := New(testAppID, testSecret, WithTokenSource(src))
+	c, err := NewClient(testAppID, testSecret, WithClientTokenSource(src))
 	require.NoError(t, err)
 	_, err = c.AccessToken(context.Background())
 	require.ErrorIs(t, err, ErrBadResponse)
@@ -727,15 +727,15 @@ func TestTokenSourceBadAnswer(t *testing.T) {
 
 func TestCredentialForTickets(t *testing.T) {
 	t.Parallel()
-	store := NewMemoryStore()
+	store := NewMemoryTokenStore()
 	var fetches atomic.Int64
 	fetch := func(ctx context.Context) (string, time.Duration, error) {
 		n := fetches.Add(1)
 		return fmt.Sprintf("TICKET-%d", n), 7200 * time.Second, nil
 	}
-	a, err := New(testAppID, testSecret, WithTokenStore(store))
+	a, err := NewClient(testAppID, testSecret, WithClientTokenStore(store))
 	require.NoError(t, err)
-	b, err := New(testAppID, testSecret, WithTokenStore(store))
+	b, err := NewClient(testAppID, testSecret, WithClientTokenStore(store))
 	require.NoError(t, err)
 	ctx := context.Background()
 	seen := hammer(t, 200, func(i int) (string, error) {
@@ -764,7 +764,7 @@ func TestCredentialForTickets(t *testing.T) {
 	assert.EqualValues(t, 3, fetches.Load())
 
 	// A failing fetch reports its error.
-	c, err := New(testAppID, testSecret)
+	c, err := NewClient(testAppID, testSecret)
 	require.NoError(t, err)
 	_, err = c.credential(ctx, "ticket:jsapi", func(context.Context) (string, time.Duration, error) {
 		return "", 0, ErrBusy
@@ -774,11 +774,11 @@ func TestCredentialForTickets(t *testing.T) {
 
 func TestTokenOptions(t *testing.T) {
 	t.Parallel()
-	for _, opt := range []Option{WithTokenStore(nil), WithTokenSource(nil), WithTokenRefreshMargin(-time.Second), WithTokenRefreshMargin(2 * time.Hour)} {
-		_, err := New(testAppID, testSecret, opt)
+	for _, opt := range []ClientOption{WithClientTokenStore(nil), WithClientTokenSource(nil), WithClientTokenRefreshMargin(-time.Second), WithClientTokenRefreshMargin(2 * time.Hour)} {
+		_, err := NewClient(testAppID, testSecret, opt)
 		assert.Error(t, err)
 	}
-	c, err := New(testAppID, testSecret, WithTokenRefreshMargin(0))
+	c, err := NewClient(testAppID, testSecret, WithClientTokenRefreshMargin(0))
 	require.NoError(t, err)
 	assert.Equal(t, time.Duration(0), c.tokens.margin)
 }
@@ -803,7 +803,7 @@ func TestRefreshMarginAndShortLifetimes(t *testing.T) {
 
 	f2 := newFakeWeChat(t)
 	clk2 := newFakeClock()
-	c2 := f2.client(t, withClock(clk2), WithTokenRefreshMargin(time.Minute))
+	c2 := f2.client(t, withClock(clk2), WithClientTokenRefreshMargin(time.Minute))
 	_, err = c2.AccessToken(ctx)
 	require.NoError(t, err)
 	clk2.Advance(7200*time.Second - time.Minute - time.Second)
@@ -818,7 +818,7 @@ func TestRefreshMarginAndShortLifetimes(t *testing.T) {
 
 func TestFetchPanicDoesNotStrandWaiters(t *testing.T) {
 	t.Parallel()
-	c, err := New(testAppID, testSecret)
+	c, err := NewClient(testAppID, testSecret)
 	require.NoError(t, err)
 	ctx := context.Background()
 	func() {

@@ -15,7 +15,7 @@ import (
 // every process of one account shares them. WeChat invalidates an account's old token when a
 // new one is fetched (legacy endpoint) or force-refreshed, so servers that each fetch their own
 // break each other with errcode 40001; one shared store, with the refresh serialised by its
-// lock, prevents that. [NewMemoryStore] is the default and shares within one process; a store
+// lock, prevents that. [NewMemoryTokenStore] is the default and shares within one process; a store
 // over Redis, memcached or a database shares across processes.
 //
 // # Keys
@@ -71,11 +71,11 @@ type TokenStore interface {
 	Unlock(ctx context.Context, key, owner string) error
 }
 
-// MemoryStore is a [TokenStore] in process memory: Clients that share one MemoryStore (for
+// MemoryTokenStore is a [TokenStore] in process memory: Clients that share one MemoryTokenStore (for
 // instance one Client per request handler package, all of one account) share one token and
 // one refresh. It is the default store of every Client. The zero value is not usable: call
-// [NewMemoryStore].
-type MemoryStore struct {
+// [NewMemoryTokenStore].
+type MemoryTokenStore struct {
 	now func() time.Time // injectable for tests
 
 	mu     sync.Mutex
@@ -93,19 +93,19 @@ type memLock struct {
 	until time.Time
 }
 
-// NewMemoryStore returns an empty MemoryStore.
-func NewMemoryStore() *MemoryStore {
-	return &MemoryStore{
+// NewMemoryTokenStore returns an empty MemoryTokenStore.
+func NewMemoryTokenStore() *MemoryTokenStore {
+	return &MemoryTokenStore{
 		now:    time.Now,
 		values: make(map[string]memValue),
 		locks:  make(map[string]memLock),
 	}
 }
 
-var _ TokenStore = (*MemoryStore)(nil)
+var _ TokenStore = (*MemoryTokenStore)(nil)
 
 // Get implements [TokenStore]. Expired values are dropped on read.
-func (m *MemoryStore) Get(_ context.Context, key string) (string, time.Time, error) {
+func (m *MemoryTokenStore) Get(_ context.Context, key string) (string, time.Time, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	v, ok := m.values[key]
@@ -120,7 +120,7 @@ func (m *MemoryStore) Get(_ context.Context, key string) (string, time.Time, err
 }
 
 // Set implements [TokenStore].
-func (m *MemoryStore) Set(_ context.Context, key, value string, expiry time.Time) error {
+func (m *MemoryTokenStore) Set(_ context.Context, key, value string, expiry time.Time) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.values[key] = memValue{value: value, expiry: expiry}
@@ -128,7 +128,7 @@ func (m *MemoryStore) Set(_ context.Context, key, value string, expiry time.Time
 }
 
 // CompareAndDelete implements [TokenStore].
-func (m *MemoryStore) CompareAndDelete(_ context.Context, key, value string) (bool, error) {
+func (m *MemoryTokenStore) CompareAndDelete(_ context.Context, key, value string) (bool, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if v, ok := m.values[key]; ok && v.value == value {
@@ -139,7 +139,7 @@ func (m *MemoryStore) CompareAndDelete(_ context.Context, key, value string) (bo
 }
 
 // TryLock implements [TokenStore].
-func (m *MemoryStore) TryLock(_ context.Context, key, owner string, lease time.Duration) (bool, error) {
+func (m *MemoryTokenStore) TryLock(_ context.Context, key, owner string, lease time.Duration) (bool, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	now := m.now()
@@ -151,7 +151,7 @@ func (m *MemoryStore) TryLock(_ context.Context, key, owner string, lease time.D
 }
 
 // Unlock implements [TokenStore].
-func (m *MemoryStore) Unlock(_ context.Context, key, owner string) error {
+func (m *MemoryTokenStore) Unlock(_ context.Context, key, owner string) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if l, ok := m.locks[key]; ok && l.owner == owner {
@@ -162,18 +162,18 @@ func (m *MemoryStore) Unlock(_ context.Context, key, owner string) error {
 
 // String keeps the cached credentials out of fmt output: it tells only how many entries the
 // store holds.
-func (m *MemoryStore) String() string {
+func (m *MemoryTokenStore) String() string {
 	m.mu.Lock()
 	n := len(m.values)
 	m.mu.Unlock()
-	return "offiaccount.MemoryStore{" + strconv.Itoa(n) + " values, [REDACTED]}"
+	return "offiaccount.MemoryTokenStore{" + strconv.Itoa(n) + " values, [REDACTED]}"
 }
 
 // GoString is String, for %#v.
-func (m *MemoryStore) GoString() string { return m.String() }
+func (m *MemoryTokenStore) GoString() string { return m.String() }
 
 // LogValue keeps the cached credentials out of structured logs.
-func (m *MemoryStore) LogValue() slog.Value { return slog.StringValue(m.String()) }
+func (m *MemoryTokenStore) LogValue() slog.Value { return slog.StringValue(m.String()) }
 
 // DefaultTokenStoreTimeout bounds each call the Client makes to its [TokenStore] (unless
 // [WithClientTokenStoreTimeout] says otherwise), on top of the caller's context.
@@ -193,7 +193,7 @@ var errStoreBypassed = errors.New("offiaccount: token store skipped after a rece
 
 // WithClientTokenStoreTimeout bounds each call to the [TokenStore] by d instead of
 // [DefaultTokenStoreTimeout]. d must be between 1 ms and 1 minute.
-func WithClientTokenStoreTimeout(d time.Duration) Option {
+func WithClientTokenStoreTimeout(d time.Duration) ClientOption {
 	return func(c *Client) error {
 		if d < time.Millisecond || d > time.Minute {
 			return fmt.Errorf("offiaccount: WithClientTokenStoreTimeout: %v is outside [1ms, 1m]", d)

@@ -142,8 +142,8 @@ func TestStalledTokenStoreCostsOneTimeout(t *testing.T) {
 				return httpmock.NewStringResponse(200, `{"ip_list":["1.2.3.4"]}`), nil
 			})
 			logger, logs := captureLogger()
-			c, err := New(testAppID, testSecret, WithHTTPClient(&http.Client{Transport: mt}), WithTokenStore(store),
-				WithClientTokenStoreTimeout(timeout), WithLogger(logger))
+			c, err := NewClient(testAppID, testSecret, WithClientHTTPClient(&http.Client{Transport: mt}), WithClientTokenStore(store),
+				WithClientTokenStoreTimeout(timeout), WithClientLogger(logger))
 			require.NoError(t, err)
 			// Bounded, so that without a breaker the test fails instead of hanging.
 			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
@@ -173,9 +173,9 @@ func TestStalledTokenStoreCostsOneTimeout(t *testing.T) {
 func TestTokenStoreBreakerProbesAfterCoolOff(t *testing.T) {
 	t.Parallel()
 	const timeout = 200 * time.Millisecond
-	store := &switchStore{MemoryStore: NewMemoryStore()}
+	store := &switchStore{MemoryTokenStore: NewMemoryTokenStore()}
 	store.stalled.Store(true)
-	c, mt := newMockClient(t, WithTokenStore(store), WithClientTokenStoreTimeout(timeout))
+	c, mt := newMockClient(t, WithClientTokenStore(store), WithClientTokenStoreTimeout(timeout))
 	c.tokens.store.(*storeBreaker).coolOff = 50 * time.Millisecond
 	var apiCalls atomic.Int64
 	mt.RegisterResponder(http.MethodGet, DefaultBaseURL+"/cgi-bin/get_api_domain_ip", func(*http.Request) (*http.Response, error) {
@@ -201,14 +201,14 @@ func TestTokenStoreBreakerProbesAfterCoolOff(t *testing.T) {
 	c.InvalidateAccessToken(ctx, "nothing") // a store call: the probe that finds it back
 	tok, err := c.RefreshAccessToken(ctx)
 	require.NoError(t, err)
-	v, _, err := store.MemoryStore.Get(ctx, testAppID+":"+credAccessToken)
+	v, _, err := store.MemoryTokenStore.Get(ctx, testAppID+":"+credAccessToken)
 	require.NoError(t, err)
 	assert.Equal(t, tok, v, "the store is written again once it answers")
 }
 
-// switchStore is a MemoryStore that stalls while stalled is set.
+// switchStore is a MemoryTokenStore that stalls while stalled is set.
 type switchStore struct {
-	*MemoryStore
+	*MemoryTokenStore
 	stalled atomic.Bool
 }
 
@@ -224,31 +224,31 @@ func (s *switchStore) Get(ctx context.Context, k string) (string, time.Time, err
 	if err := s.gate(ctx); err != nil {
 		return "", time.Time{}, err
 	}
-	return s.MemoryStore.Get(ctx, k)
+	return s.MemoryTokenStore.Get(ctx, k)
 }
 func (s *switchStore) Set(ctx context.Context, k, v string, e time.Time) error {
 	if err := s.gate(ctx); err != nil {
 		return err
 	}
-	return s.MemoryStore.Set(ctx, k, v, e)
+	return s.MemoryTokenStore.Set(ctx, k, v, e)
 }
 func (s *switchStore) CompareAndDelete(ctx context.Context, k, v string) (bool, error) {
 	if err := s.gate(ctx); err != nil {
 		return false, err
 	}
-	return s.MemoryStore.CompareAndDelete(ctx, k, v)
+	return s.MemoryTokenStore.CompareAndDelete(ctx, k, v)
 }
 func (s *switchStore) TryLock(ctx context.Context, k, o string, l time.Duration) (bool, error) {
 	if err := s.gate(ctx); err != nil {
 		return false, err
 	}
-	return s.MemoryStore.TryLock(ctx, k, o, l)
+	return s.MemoryTokenStore.TryLock(ctx, k, o, l)
 }
 func (s *switchStore) Unlock(ctx context.Context, k, o string) error {
 	if err := s.gate(ctx); err != nil {
 		return err
 	}
-	return s.MemoryStore.Unlock(ctx, k, o)
+	return s.MemoryTokenStore.Unlock(ctx, k, o)
 }
 
 type countingStalled struct{ stalledStore }
@@ -262,7 +262,7 @@ func (s *countingTCP) count() int64 { return s.calls.Load() }
 func TestWithClientTokenStoreTimeoutValidates(t *testing.T) {
 	t.Parallel()
 	for _, d := range []time.Duration{0, -time.Second, time.Microsecond, 2 * time.Minute} {
-		_, err := New(testAppID, testSecret, WithClientTokenStoreTimeout(d))
+		_, err := NewClient(testAppID, testSecret, WithClientTokenStoreTimeout(d))
 		assert.Error(t, err, d)
 	}
 }

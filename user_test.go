@@ -84,7 +84,7 @@ func TestBatchLimits(t *testing.T) {
 		"remark 10 chinese": c.UpdateRemark(ctx, "o", strings.Repeat("备", 10)), // 30 bytes: not < 30
 		"remark 30":         c.UpdateRemark(ctx, "o", strings.Repeat("b", 30)),
 		"remark bytes":      c.UpdateRemark(ctx, "o", "\xfe"),
-		"user tags":         func() error { _, err := c.UserTags(ctx, ""); return err }(),
+		"user tags":         func() error { _, err := c.ListUserTagIDs(ctx, ""); return err }(),
 	}
 	for name, err := range tests {
 		assert.ErrorIs(t, err, ErrInvalidRequest, name)
@@ -180,10 +180,10 @@ func TestTags(t *testing.T) {
 	require.NoError(t, c.UpdateTag(ctx, 134, "广东人"))
 	require.NoError(t, c.TagUsers(ctx, 134, []string{"o1", "o2"}))
 	require.NoError(t, c.UntagUsers(ctx, 134, []string{"o1"}))
-	page, err := c.TagMembers(ctx, 134, "")
+	page, err := c.ListTagUsers(ctx, 134, "")
 	require.NoError(t, err)
 	assert.Equal(t, &OpenIDPage{OpenIDs: []string{"o1", "o2"}, NextOpenID: "o2"}, page)
-	ids, err := c.UserTags(ctx, "o1")
+	ids, err := c.ListUserTagIDs(ctx, "o1")
 	require.NoError(t, err)
 	assert.Equal(t, []int{134, 2}, ids)
 	require.NoError(t, c.DeleteTag(ctx, 134))

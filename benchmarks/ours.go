@@ -28,7 +28,7 @@ func NewOursHolding(records int) (http.Handler, error) {
 	if err := FillDedupeStore(store, records); err != nil {
 		return nil, err
 	}
-	return newOurs(offiaccount.WithDedupeStore(store))
+	return newOurs(offiaccount.WithHandlerDedupeStore(store))
 }
 
 // NewOursDedupeStore returns the dedupe store NewOursHolding uses, empty, with room for n
@@ -39,7 +39,7 @@ func NewOursDedupeStore(n int) (offiaccount.DedupeStore, error) {
 
 func newOurs(opts ...offiaccount.HandlerOption) (http.Handler, error) {
 	h, err := offiaccount.NewHandler(Token, append([]offiaccount.HandlerOption{
-		offiaccount.WithEncodingAESKey(AppID, EncodingAESKey)}, opts...)...)
+		offiaccount.WithHandlerEncodingAESKey(AppID, EncodingAESKey)}, opts...)...)
 	if err != nil {
 		return nil, err
 	}
@@ -52,5 +52,5 @@ func newOurs(opts ...offiaccount.HandlerOption) (http.Handler, error) {
 // NewOursClient returns an offiaccount Client whose token endpoint is base (an httptest
 // server standing in for api.weixin.qq.com).
 func NewOursClient(base string, hc *http.Client) (*offiaccount.Client, error) {
-	return offiaccount.New(AppID, AppSecret, offiaccount.WithBaseURL(base), offiaccount.WithHTTPClient(hc))
+	return offiaccount.NewClient(AppID, AppSecret, offiaccount.WithClientBaseURL(base), offiaccount.WithClientHTTPClient(hc))
 }

@@ -36,7 +36,7 @@ func (p *Platform) AuthorizerClient(authorizerAppID string) (*offiaccount.Client
 	if c := p.clients[authorizerAppID]; c != nil {
 		return c, nil
 	}
-	c, err := offiaccount.New(authorizerAppID, "", p.clientOptions(authorizerSource{p: p, appID: authorizerAppID})...)
+	c, err := offiaccount.NewClient(authorizerAppID, "", p.clientOptions(authorizerSource{p: p, appID: authorizerAppID})...)
 	if err != nil {
 		return nil, err
 	}

@@ -15,7 +15,7 @@ import (
 // access tokens (as Redis would after other processes ran), and their AppIDs.
 func seededPlatform(tb testing.TB, n int) (*Platform, []string) {
 	tb.Helper()
-	store := offiaccount.NewMemoryStore()
+	store := offiaccount.NewMemoryTokenStore()
 	p, err := NewPlatform(testAppID, testSecret, testToken, testAESKey, WithPlatformTokenStore(store))
 	require.NoError(tb, err)
 	ctx := context.Background()

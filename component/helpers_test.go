@@ -30,7 +30,7 @@ func newEnv(t *testing.T, opts ...PlatformOption) *env {
 	fake := offiaccounttest.NewPlatform()
 	t.Cleanup(fake.Close)
 	require.NoError(t, fake.AddComponent(testAppID, testSecret, testToken, testAESKey))
-	store := offiaccount.NewMemoryStore()
+	store := offiaccount.NewMemoryTokenStore()
 	e := &env{fake: fake, store: store}
 	e.platform = e.newPlatform(t, opts...)
 	e.events = httptest.NewServer(e.platform.AuthEventHandler())

@@ -89,7 +89,7 @@ func NewMessageServer(p *Platform, setup SetupFunc, opts ...MessageServerOption)
 	if err != nil {
 		return nil, err
 	}
-	s.opts = append([]offiaccount.HandlerOption{offiaccount.WithDedupeStore(store)}, s.opts...)
+	s.opts = append([]offiaccount.HandlerOption{offiaccount.WithHandlerDedupeStore(store)}, s.opts...)
 	if _, err := s.bareHandler(); err != nil { // a bad Token or option fails here, not per message
 		return nil, err
 	}
@@ -232,7 +232,7 @@ func (s *MessageServer) handler(appID string) (*offiaccount.Handler, error) {
 
 func (s *MessageServer) bareHandler() (*offiaccount.Handler, error) {
 	opts := append(append([]offiaccount.HandlerOption{}, s.opts...),
-		offiaccount.WithCrypter(s.p.crypter), offiaccount.WithSafeModeOnly())
+		offiaccount.WithHandlerCrypter(s.p.crypter), offiaccount.WithHandlerSafeModeOnly())
 	return offiaccount.NewHandler(s.p.token, opts...)
 }
 

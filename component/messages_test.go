@@ -114,7 +114,7 @@ func TestReleaseCheck(t *testing.T) {
 	ctx := context.Background()
 	code, err := e.fake.AuthorizeAccount(testAppID, testAcct)
 	require.NoError(t, err)
-	e.fake.AddUser(testAcct, offiaccounttest.User{OpenID: "openid-test"})
+	e.fake.AddUser(testAcct, offiaccounttest.UserRecord{OpenID: "openid-test"})
 	s := sender(t, e, testAcct, url)
 
 	ex, err := s.Send(ctx, offiaccounttest.Text("openid-test", ReleaseCheckText))

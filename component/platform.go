@@ -113,10 +113,10 @@ func NewPlatform(appID, appSecret, token, encodingAESKey string, opts ...Platfor
 		}
 	}
 	if p.rawStore == nil {
-		p.rawStore = offiaccount.NewMemoryStore()
+		p.rawStore = offiaccount.NewMemoryTokenStore()
 	}
 	p.store = prefixStore{s: p.rawStore, prefix: "component:" + appID + ":"}
-	p.tokenClient, err = offiaccount.New(appID, "", p.clientOptions(offiaccount.TokenSourceFunc(p.fetchComponentToken))...)
+	p.tokenClient, err = offiaccount.NewClient(appID, "", p.clientOptions(offiaccount.TokenSourceFunc(p.fetchComponentToken))...)
 	if err != nil {
 		return nil, err
 	}
@@ -125,7 +125,7 @@ func NewPlatform(appID, appSecret, token, encodingAESKey string, opts ...Platfor
 
 // WithPlatformTokenStore keeps the verify ticket, the component_access_token and every
 // authorizer's tokens in s, shared by every process of the platform (redisstore over Redis).
-// Keys start with "component:<ComponentAppID>:". Default: a MemoryStore of the Platform's own.
+// Keys start with "component:<ComponentAppID>:". Default: a MemoryTokenStore of the Platform's own.
 func WithPlatformTokenStore(s offiaccount.TokenStore) PlatformOption {
 	return func(p *Platform) error {
 		if s == nil {
@@ -238,16 +238,16 @@ func (p *Platform) LogValue() slog.Value {
 }
 
 // clientOptions are the options of every Client the Platform builds.
-func (p *Platform) clientOptions(src offiaccount.TokenSource) []offiaccount.Option {
-	opts := []offiaccount.Option{
-		offiaccount.WithTokenSource(src),
-		offiaccount.WithTokenStore(p.store),
-		offiaccount.WithBaseURL(p.baseURL),
-		offiaccount.WithHTTPClient(p.hc),
-		offiaccount.WithLogger(p.logger),
+func (p *Platform) clientOptions(src offiaccount.TokenSource) []offiaccount.ClientOption {
+	opts := []offiaccount.ClientOption{
+		offiaccount.WithClientTokenSource(src),
+		offiaccount.WithClientTokenStore(p.store),
+		offiaccount.WithClientBaseURL(p.baseURL),
+		offiaccount.WithClientHTTPClient(p.hc),
+		offiaccount.WithClientLogger(p.logger),
 	}
 	if p.marginSet {
-		opts = append(opts, offiaccount.WithTokenRefreshMargin(p.margin))
+		opts = append(opts, offiaccount.WithClientTokenRefreshMargin(p.margin))
 	}
 	return opts
 }

@@ -214,7 +214,7 @@ func TestRestoreRefreshTokens(t *testing.T) {
 		require.NoError(t, err)
 	}
 	// The store is lost: a fresh one, with only the newest ticket pushed again.
-	e.store = offiaccount.NewMemoryStore()
+	e.store = offiaccount.NewMemoryTokenStore()
 	lost := e.newPlatform(t)
 	require.NoError(t, lost.SetVerifyTicket(ctx, e.fake.VerifyTicket(testAppID)))
 	n, err := lost.RestoreRefreshTokens(ctx)

@@ -191,7 +191,7 @@ func FuzzComponentAPIBodies(f *testing.F) {
 	} {
 		f.Add(s[0], s[1])
 	}
-	p := NewPlatform(WithNow(start))
+	p := NewPlatform(WithPlatformNow(start))
 	defer p.Close()
 	if err := p.AddComponent(compAppID, compSecret, compToken, compAESKey); err != nil {
 		f.Fatal(err)

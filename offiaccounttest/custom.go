@@ -35,7 +35,7 @@ type messageState struct {
 	windowSent map[string]int  // messages sent in the user's current window
 	typing     map[string]bool // users shown "正在输入"
 
-	templates []Template
+	templates []TemplateRecord
 	sent      []SentTemplate
 	nextMsgID int64
 	industry  [2]int
@@ -71,17 +71,17 @@ func (p *Platform) Typing(appID, openID string) bool {
 
 // recipientLocked checks that openID is a user who can receive the account's messages:
 // known (40003), following (43004), not blacklisted (blocked, or 43019 when zero).
-func (a *account) recipientLocked(openID string, blocked int) (User, int) {
+func (a *account) recipientLocked(openID string, blocked int) (UserRecord, int) {
 	u, ok := a.users[openID]
 	switch {
 	case openID == "" || !ok:
-		return User{}, codeInvalidOpenID
+		return UserRecord{}, codeInvalidOpenID
 	case u.Unsubscribed:
-		return User{}, codeRequireSubscribe
+		return UserRecord{}, codeRequireSubscribe
 	case u.Blacklisted && blocked != 0:
-		return User{}, blocked
+		return UserRecord{}, blocked
 	case u.Blacklisted:
-		return User{}, codeRequireUnblock
+		return UserRecord{}, codeRequireUnblock
 	}
 	return u, 0
 }

@@ -16,7 +16,7 @@ func TestCustomSendRecordsMessages(t *testing.T) {
 	t.Parallel()
 	p, c := newSDK(t)
 	ctx := context.Background()
-	p.AddUser(sdkAppID, offiaccounttest.User{OpenID: "o-alice"})
+	p.AddUser(sdkAppID, offiaccounttest.UserRecord{OpenID: "o-alice"})
 
 	require.NoError(t, c.SendCustomText(ctx, "o-alice", "你好 <b>&</b>"))
 	img := p.AddMedia(sdkAppID, "image", "cat.png", []byte("png"))
@@ -40,8 +40,8 @@ func TestCustomSendRecipient(t *testing.T) {
 	t.Parallel()
 	p, c := newSDK(t)
 	ctx := context.Background()
-	p.AddUser(sdkAppID, offiaccounttest.User{OpenID: "o-gone", Unsubscribed: true})
-	p.AddUser(sdkAppID, offiaccounttest.User{OpenID: "o-blocked", Blacklisted: true})
+	p.AddUser(sdkAppID, offiaccounttest.UserRecord{OpenID: "o-gone", Unsubscribed: true})
+	p.AddUser(sdkAppID, offiaccounttest.UserRecord{OpenID: "o-blocked", Blacklisted: true})
 
 	requireCode(t, c.SendCustomText(ctx, "o-nobody", "hi"), 40003)
 	requireCode(t, c.SendCustomText(ctx, "o-gone", "hi"), 43004)
@@ -54,7 +54,7 @@ func TestCustomSendRecipient(t *testing.T) {
 func TestCustomSendValidation(t *testing.T) {
 	t.Parallel()
 	p, c := newSDK(t)
-	p.AddUser(sdkAppID, offiaccounttest.User{OpenID: "o-alice"})
+	p.AddUser(sdkAppID, offiaccounttest.UserRecord{OpenID: "o-alice"})
 	voice := p.AddMedia(sdkAppID, "voice", "v.amr", []byte("amr"))
 	for _, tc := range []struct {
 		body string
@@ -84,7 +84,7 @@ func TestCustomSendWindow(t *testing.T) {
 	t.Parallel()
 	p, c := newSDK(t)
 	ctx := context.Background()
-	p.AddUser(sdkAppID, offiaccounttest.User{OpenID: "o-alice", LastInteraction: sdkStart.Add(-47 * time.Hour)})
+	p.AddUser(sdkAppID, offiaccounttest.UserRecord{OpenID: "o-alice", LastInteraction: sdkStart.Add(-47 * time.Hour)})
 
 	for i := range offiaccounttest.CustomWindowMessages {
 		require.NoError(t, c.SendCustomText(ctx, "o-alice", "msg"), "message %d", i)
@@ -92,7 +92,7 @@ func TestCustomSendWindow(t *testing.T) {
 	err := c.SendCustomText(ctx, "o-alice", "one too many")
 	requireCode(t, err, offiaccount.CodeResponseCountLimit)
 
-	p.AddUser(sdkAppID, offiaccounttest.User{OpenID: "o-alice", LastInteraction: p.Now()}) // the user writes again
+	p.AddUser(sdkAppID, offiaccounttest.UserRecord{OpenID: "o-alice", LastInteraction: p.Now()}) // the user writes again
 	require.NoError(t, c.SendCustomText(ctx, "o-alice", "new window"))
 	p.Advance(offiaccounttest.CustomWindow + time.Second)
 	requireCode(t, c.SendCustomText(ctx, "o-alice", "too late"), offiaccount.CodeResponseOutOfTime)
@@ -103,7 +103,7 @@ func TestCustomTyping(t *testing.T) {
 	t.Parallel()
 	p, c := newSDK(t)
 	ctx := context.Background()
-	p.AddUser(sdkAppID, offiaccounttest.User{OpenID: "o-alice"})
+	p.AddUser(sdkAppID, offiaccounttest.UserRecord{OpenID: "o-alice"})
 
 	require.NoError(t, c.SetTyping(ctx, "o-alice", true))
 	assert.True(t, p.Typing(sdkAppID, "o-alice"))

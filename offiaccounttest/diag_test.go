@@ -21,18 +21,18 @@ func TestIPLists(t *testing.T) {
 	p, c := newSDK(t)
 	ctx := context.Background()
 
-	set, err := c.CallbackIPs(ctx)
+	set, err := c.GetCallbackIPs(ctx)
 	require.NoError(t, err)
 	assert.True(t, set.Contains(netip.MustParseAddr("127.0.0.1")), "the Sender's callbacks pass by default")
 	assert.True(t, set.Contains(netip.MustParseAddr("::1")))
 	assert.False(t, set.Contains(netip.MustParseAddr("192.0.2.1")))
 
 	p.SetCallbackIPs("192.0.2.0/24")
-	ips, err := c.CallbackIPs(ctx)
+	ips, err := c.GetCallbackIPs(ctx)
 	require.NoError(t, err)
 	assert.Equal(t, []string{"192.0.2.0/24"}, ips.Strings())
 
-	api, err := c.APIDomainIPs(ctx)
+	api, err := c.GetAPIDomainIPs(ctx)
 	require.NoError(t, err)
 	assert.Contains(t, api.Strings(), "127.0.0.1")
 }
@@ -41,7 +41,7 @@ func TestQuota(t *testing.T) {
 	t.Parallel()
 	p, c := newSDK(t)
 	ctx := context.Background()
-	p.AddUser(sdkAppID, offiaccounttest.User{OpenID: "o-a"})
+	p.AddUser(sdkAppID, offiaccounttest.UserRecord{OpenID: "o-a"})
 	const path = "/cgi-bin/user/info"
 	p.SetDailyQuota(sdkAppID, path, 3)
 
@@ -53,16 +53,16 @@ func TestQuota(t *testing.T) {
 	require.ErrorIs(t, err, offiaccount.ErrQuota)
 	requireCode(t, err, 45009)
 
-	q, err := c.APIQuota(ctx, path)
+	q, err := c.GetAPIQuota(ctx, path)
 	require.NoError(t, err)
 	assert.Equal(t, &offiaccount.Quota{DailyLimit: 3, Used: 3, Remain: 0}, q)
 	code, _ := rawCall(t, p, http.MethodGet, "/cgi-bin/token",
 		url.Values{"grant_type": {"client_credential"}, "appid": {sdkAppID}, "secret": {sdkSecret}}, "", nil)
 	require.Zero(t, code)
-	q, err = c.APIQuota(ctx, "/cgi-bin/token")
+	q, err = c.GetAPIQuota(ctx, "/cgi-bin/token")
 	require.NoError(t, err)
 	assert.Equal(t, &offiaccount.Quota{DailyLimit: 2000, Used: 1, Remain: 1999}, q)
-	q, err = c.APIQuota(ctx, "/cgi-bin/message/custom/send")
+	q, err = c.GetAPIQuota(ctx, "/cgi-bin/message/custom/send")
 	require.NoError(t, err)
 	assert.Equal(t, int64(offiaccounttest.DefaultDailyQuota), q.Remain)
 
@@ -76,9 +76,9 @@ func TestQuota(t *testing.T) {
 		require.NoError(t, err)
 	}
 
-	_, err = c.APIQuota(ctx, "/cgi-bin/nothing")
+	_, err = c.GetAPIQuota(ctx, "/cgi-bin/nothing")
 	requireCode(t, err, 76021)
-	_, err = c.APIQuota(ctx, "/sns/userinfo")
+	_, err = c.GetAPIQuota(ctx, "/sns/userinfo")
 	require.ErrorIs(t, err, offiaccount.ErrInvalidRequest, "refused before it is sent")
 	assert.Equal(t, offiaccount.CodeCGIPathNoPermission, rawPost(t, p, c, "/cgi-bin/openapi/quota/get", `{"cgi_path":"/sns/userinfo"}`))
 	assert.Equal(t, offiaccount.CodeInvalidCGIPath, rawPost(t, p, c, "/cgi-bin/openapi/quota/get", `{"cgi_path":"cgi-bin/user/info"}`))
@@ -106,7 +106,7 @@ func TestLookupRID(t *testing.T) {
 	_, err := c.GetUserInfo(ctx, "o-nobody")
 	var apiErr *offiaccount.APIError
 	require.True(t, errors.As(err, &apiErr))
-	info, err := c.LookupRID(ctx, apiErr.RID)
+	info, err := c.GetRID(ctx, apiErr.RID)
 	require.NoError(t, err)
 	assert.Equal(t, sdkStart.Unix(), info.InvokeTime)
 	assert.Equal(t, "openid=o-nobody", info.RequestURL, "the access_token is left out")
@@ -118,25 +118,25 @@ func TestLookupRID(t *testing.T) {
 	_, err = c.ListTags(ctx)
 	require.True(t, errors.As(err, &apiErr))
 	require.Equal(t, 45011, apiErr.Code)
-	info, err = c.LookupRID(ctx, apiErr.RID)
+	info, err = c.GetRID(ctx, apiErr.RID)
 	require.NoError(t, err, "injected faults are recorded too")
 	assert.Contains(t, info.ResponseBody, "45011")
 
-	_, err = c.LookupRID(ctx, "64eed8de-4cdaca9b-1be8f193")
+	_, err = c.GetRID(ctx, "64eed8de-4cdaca9b-1be8f193")
 	requireCode(t, err, offiaccount.CodeRIDNotFound)
-	_, err = c.LookupRID(ctx, "not a rid")
+	_, err = c.GetRID(ctx, "not a rid")
 	requireCode(t, err, offiaccount.CodeInvalidRID)
 
 	// Another account cannot read it.
 	p.AddAccount("wx0e7e000000000002", "other-secret")
-	other, err := offiaccount.New("wx0e7e000000000002", "other-secret", offiaccount.WithBaseURL(p.URL()), offiaccount.WithHTTPClient(p.Client()))
+	other, err := offiaccount.NewClient("wx0e7e000000000002", "other-secret", offiaccount.WithClientBaseURL(p.URL()), offiaccount.WithClientHTTPClient(p.Client()))
 	require.NoError(t, err)
-	_, err = other.LookupRID(ctx, apiErr.RID)
+	_, err = other.GetRID(ctx, apiErr.RID)
 	requireCode(t, err, offiaccount.CodeRIDNoPermission)
 
 	// rids are kept 7 days.
 	p.Advance(7*24*time.Hour + time.Second)
-	_, err = c.LookupRID(ctx, apiErr.RID)
+	_, err = c.GetRID(ctx, apiErr.RID)
 	requireCode(t, err, offiaccount.CodeRIDNotFound)
 }
 

@@ -13,11 +13,11 @@ import (
 // the platform received, and sees WeChat's errors for users it does not know.
 func ExamplePlatform_SentMessages() {
 	const appID, secret = "wx0123456789abcdef", "app-secret"
-	p := offiaccounttest.NewPlatform(offiaccounttest.WithAccount(appID, secret))
+	p := offiaccounttest.NewPlatform(offiaccounttest.WithPlatformAccount(appID, secret))
 	defer p.Close()
-	p.AddUser(appID, offiaccounttest.User{OpenID: "o-alice"})
+	p.AddUser(appID, offiaccounttest.UserRecord{OpenID: "o-alice"})
 
-	client, _ := offiaccount.New(appID, secret, offiaccount.WithBaseURL(p.URL()), offiaccount.WithHTTPClient(p.Client()))
+	client, _ := offiaccount.NewClient(appID, secret, offiaccount.WithClientBaseURL(p.URL()), offiaccount.WithClientHTTPClient(p.Client()))
 	ctx := context.Background()
 	_ = client.SendCustomText(ctx, "o-alice", "Your order has shipped.")
 

@@ -11,7 +11,7 @@ import (
 // A bot's own test: WeChat's side is played by a Sender, in safe mode, with no network.
 func ExampleSender() {
 	bot, err := offiaccount.NewHandler("myToken123",
-		offiaccount.WithEncodingAESKey("wx2c2769f8efd9abc2", "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"))
+		offiaccount.WithHandlerEncodingAESKey("wx2c2769f8efd9abc2", "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"))
 	if err != nil {
 		panic(err)
 	}

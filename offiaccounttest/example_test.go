@@ -32,7 +32,7 @@ func callJSON(method, u, body string) map[string]any {
 
 func Example() {
 	const appID, secret = "wx0123456789abcdef", "app-secret"
-	p := offiaccounttest.NewPlatform(offiaccounttest.WithAccount(appID, secret))
+	p := offiaccounttest.NewPlatform(offiaccounttest.WithPlatformAccount(appID, secret))
 	defer p.Close()
 
 	// Fetch an access_token as a client would, with p.URL() as the base URL.
@@ -75,7 +75,7 @@ func Example() {
 // exchanges the code for the user's openid.
 func ExamplePlatform_IssueAuthCode() {
 	const appID, secret = "wx0123456789abcdef", "app-secret"
-	p := offiaccounttest.NewPlatform(offiaccounttest.WithAccount(appID, secret))
+	p := offiaccounttest.NewPlatform(offiaccounttest.WithPlatformAccount(appID, secret))
 	defer p.Close()
 
 	code := p.IssueAuthCode(appID, "o-user-1", offiaccounttest.ScopeBase)

@@ -119,7 +119,7 @@ func (p *Platform) handlePublishSubmit(r *request) (any, int) {
 
 // publishEvent is the PUBLISHJOBFINISH event of a finished job, shaped like the examples of
 // WeChat's documentation.
-func publishEvent(job *publishJob) Message {
+func publishEvent(job *publishJob) UserMessage {
 	num := func(name string, n int) Field {
 		return Field{Name: name, Value: strconv.Itoa(n), Number: true}
 	}

@@ -37,10 +37,10 @@ func FuzzAccountAPIBodies(f *testing.F) {
 	} {
 		f.Add(s[0], s[1], s[2])
 	}
-	p := NewPlatform(WithAccount(testAppID, testSecret), WithNow(start), WithPageSize(2))
+	p := NewPlatform(WithPlatformAccount(testAppID, testSecret), WithPlatformNow(start), WithPlatformPageSize(2))
 	defer p.Close()
-	p.AddUser(testAppID, User{OpenID: "o1"})
-	p.AddTemplate(testAppID, Template{TemplateID: "tpl"})
+	p.AddUser(testAppID, UserRecord{OpenID: "o1"})
+	p.AddTemplate(testAppID, TemplateRecord{TemplateID: "tpl"})
 
 	f.Fuzz(func(t *testing.T, target, contentType, body string) {
 		path, query, _ := strings.Cut(target, "?")

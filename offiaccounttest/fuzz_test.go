@@ -18,9 +18,9 @@ func FuzzMenuBodies(f *testing.F) {
 	f.Add("/cgi-bin/menu/delconditional", `{"menuid":208379534}`)
 	f.Add("/cgi-bin/menu/trymatch", `{"user_id":"o1"}`)
 	f.Add("/cgi-bin/stable_token", `{"grant_type":"client_credential","appid":"`+testAppID+`","secret":"`+testSecret+`","force_refresh":true}`)
-	p := NewPlatform(WithAccount(testAppID, testSecret), WithNow(start))
+	p := NewPlatform(WithPlatformAccount(testAppID, testSecret), WithPlatformNow(start))
 	defer p.Close()
-	p.AddUser(testAppID, User{OpenID: "o1", TagIDs: []int{2}})
+	p.AddUser(testAppID, UserRecord{OpenID: "o1", TagIDs: []int{2}})
 	create := httptest.NewRecorder()
 	p.ServeHTTP(create, httptest.NewRequest(http.MethodPost, "/cgi-bin/menu/create?access_token="+p.IssueToken(testAppID), strings.NewReader(seedMenu)))
 
@@ -60,7 +60,7 @@ func FuzzMatchRule(f *testing.F) {
 	f.Add(`{"tag_id":null}`)
 	f.Add(`[]`)
 	f.Fuzz(func(t *testing.T, s string) {
-		var m MatchRule
+		var m MatchRuleRecord
 		if err := json.Unmarshal([]byte(s), &m); err != nil {
 			return
 		}

@@ -23,7 +23,7 @@ var start = time.Date(2024, 6, 1, 10, 0, 0, 0, time.FixedZone("CST", 8*3600))
 
 func newTestPlatform(t *testing.T) *Platform {
 	t.Helper()
-	p := NewPlatform(WithAccount(testAppID, testSecret), WithNow(start))
+	p := NewPlatform(WithPlatformAccount(testAppID, testSecret), WithPlatformNow(start))
 	t.Cleanup(p.Close)
 	return p
 }

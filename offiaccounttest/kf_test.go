@@ -60,7 +60,7 @@ func TestKFSessions(t *testing.T) {
 	t.Parallel()
 	p, c := newSDK(t)
 	ctx := context.Background()
-	p.AddUser(sdkAppID, offiaccounttest.User{OpenID: "o-user"})
+	p.AddUser(sdkAppID, offiaccounttest.UserRecord{OpenID: "o-user"})
 	require.NoError(t, c.AddKFAccount(ctx, "a@gh", "A"))
 	require.NoError(t, c.AddKFAccount(ctx, "b@gh", "B"))
 	p.AddKFWaitCase(sdkAppID, "o-user")

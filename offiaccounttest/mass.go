@@ -200,7 +200,7 @@ func (p *Platform) handleMassSendAll(r *request) (any, int) {
 	job := MassJobRecord{ToAll: in.Filter.IsToAll}
 	if !in.Filter.IsToAll {
 		job.TagID = *in.Filter.TagID
-		if !slices.ContainsFunc(a.tags.tags, func(t Tag) bool { return t.ID == job.TagID }) {
+		if !slices.ContainsFunc(a.tags.tags, func(t TagRecord) bool { return t.ID == job.TagID }) {
 			return nil, codeInvalidTagID
 		}
 	}
@@ -294,7 +294,7 @@ func massAnswer(job MassJobRecord) any {
 
 // massFinishEvent is the MASSSENDJOBFINISH event of job, as WeChat's documentation shows
 // it, from the mass-send assistant (mphelper).
-func massFinishEvent(job MassJobRecord, reprint, canReprint bool) Message {
+func massFinishEvent(job MassJobRecord, reprint, canReprint bool) UserMessage {
 	num := func(name string, n int64) Field {
 		return Field{Name: name, Value: strconv.FormatInt(n, 10), Number: true}
 	}

@@ -70,9 +70,9 @@ func TestFakeMassSendPushesJobFinish(t *testing.T) {
 	p, c := newSDK(t)
 	ctx := context.Background()
 	for i := range 3 {
-		p.AddUser(sdkAppID, offiaccounttest.User{OpenID: fmt.Sprint("o-mass-", i)})
+		p.AddUser(sdkAppID, offiaccounttest.UserRecord{OpenID: fmt.Sprint("o-mass-", i)})
 	}
-	p.AddUser(sdkAppID, offiaccounttest.User{OpenID: "o-gone", Unsubscribed: true})
+	p.AddUser(sdkAppID, offiaccounttest.UserRecord{OpenID: "o-gone", Unsubscribed: true})
 	events := recordEvents(t, p)
 
 	m := offiaccount.MassMPNews("media-1")
@@ -146,9 +146,9 @@ func TestFakeMassSendPushesJobFinish(t *testing.T) {
 func TestFakeMassSendToTagAndList(t *testing.T) {
 	p, c := newSDK(t)
 	ctx := context.Background()
-	p.AddUser(sdkAppID, offiaccounttest.User{OpenID: "o-a"})
-	p.AddUser(sdkAppID, offiaccounttest.User{OpenID: "o-b"})
-	p.AddUser(sdkAppID, offiaccounttest.User{OpenID: "o-c", Blacklisted: true})
+	p.AddUser(sdkAppID, offiaccounttest.UserRecord{OpenID: "o-a"})
+	p.AddUser(sdkAppID, offiaccounttest.UserRecord{OpenID: "o-b"})
+	p.AddUser(sdkAppID, offiaccounttest.UserRecord{OpenID: "o-c", Blacklisted: true})
 	tag, err := c.CreateTag(ctx, "VIP")
 	require.NoError(t, err)
 	require.NoError(t, c.TagUsers(ctx, tag.ID, []string{"o-a", "o-c"}))
@@ -193,7 +193,7 @@ func TestFakeMassSendToTagAndList(t *testing.T) {
 func TestFakeMassReprint(t *testing.T) {
 	p, c := newSDK(t)
 	ctx := context.Background()
-	p.AddUser(sdkAppID, offiaccounttest.User{OpenID: "o-a"})
+	p.AddUser(sdkAppID, offiaccounttest.UserRecord{OpenID: "o-a"})
 	p.MarkMassReprint(sdkAppID, "copied", true)
 	p.MarkMassReprint(sdkAppID, "forbidden", false)
 
@@ -259,7 +259,7 @@ func TestFakeMassReprint(t *testing.T) {
 func TestFakeMassPreviewAndSpeed(t *testing.T) {
 	p, c := newSDK(t)
 	ctx := context.Background()
-	p.AddUser(sdkAppID, offiaccounttest.User{OpenID: "o-a"})
+	p.AddUser(sdkAppID, offiaccounttest.UserRecord{OpenID: "o-a"})
 
 	job, err := c.PreviewMass(ctx, "o-a", offiaccount.MassText("draft look"))
 	require.NoError(t, err)

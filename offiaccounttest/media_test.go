@@ -172,7 +172,7 @@ func TestMaterials(t *testing.T) {
 	assert.Equal(t, 40097, rawPost(t, p, c, "/cgi-bin/material/batchget_material", `{"type":"image","offset":0,"count":21}`))
 
 	// A material can be sent like a temporary file.
-	p.AddUser(sdkAppID, offiaccounttest.User{OpenID: "o-a"})
+	p.AddUser(sdkAppID, offiaccounttest.UserRecord{OpenID: "o-a"})
 	require.NoError(t, c.SendCustomMessage(ctx, offiaccount.CustomImage("o-a", img.MediaID)))
 
 	require.NoError(t, c.DeleteMaterial(ctx, img.MediaID))

@@ -18,24 +18,24 @@ const (
 	firstMenuID     int64 = 208379533
 )
 
-// Button is one menu button as the platform stores it, in WeChat's JSON shape. It is the
+// ButtonRecord is one menu button as the platform stores it, in WeChat's JSON shape. It is the
 // fake's own type so the package works with any SDK.
-type Button struct {
-	Type      string   `json:"type,omitempty"`
-	Name      string   `json:"name"`
-	Key       string   `json:"key,omitempty"`
-	URL       string   `json:"url,omitempty"`
-	MediaID   string   `json:"media_id,omitempty"`
-	AppID     string   `json:"appid,omitempty"`
-	PagePath  string   `json:"pagepath,omitempty"`
-	ArticleID string   `json:"article_id,omitempty"`
-	SubButton []Button `json:"sub_button,omitempty"`
+type ButtonRecord struct {
+	Type      string         `json:"type,omitempty"`
+	Name      string         `json:"name"`
+	Key       string         `json:"key,omitempty"`
+	URL       string         `json:"url,omitempty"`
+	MediaID   string         `json:"media_id,omitempty"`
+	AppID     string         `json:"appid,omitempty"`
+	PagePath  string         `json:"pagepath,omitempty"`
+	ArticleID string         `json:"article_id,omitempty"`
+	SubButton []ButtonRecord `json:"sub_button,omitempty"`
 }
 
-// MatchRule selects the users a conditional menu (个性化菜单) is shown to. WeChat takes
+// MatchRuleRecord selects the users a conditional menu (个性化菜单) is shown to. WeChat takes
 // every field as a string; numbers are accepted too. Since WeChat's privacy change only
 // TagID and ClientPlatformType may be set: any other field is refused with 65320.
-type MatchRule struct {
+type MatchRuleRecord struct {
 	TagID              string `json:"tag_id,omitempty"`
 	Sex                string `json:"sex,omitempty"`
 	Country            string `json:"country,omitempty"`
@@ -46,7 +46,7 @@ type MatchRule struct {
 }
 
 // UnmarshalJSON accepts each field as a JSON string or number.
-func (m *MatchRule) UnmarshalJSON(b []byte) error {
+func (m *MatchRuleRecord) UnmarshalJSON(b []byte) error {
 	var raw map[string]json.RawMessage
 	if err := json.Unmarshal(b, &raw); err != nil {
 		return err
@@ -75,15 +75,15 @@ func (m *MatchRule) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// ConditionalMenu is a stored conditional menu with the id addconditional returned.
-type ConditionalMenu struct {
+// ConditionalMenuRecord is a stored conditional menu with the id addconditional returned.
+type ConditionalMenuRecord struct {
 	MenuID    string
-	Button    []Button
-	MatchRule MatchRule
+	Button    []ButtonRecord
+	MatchRule MatchRuleRecord
 }
 
 // Menu returns the default menu of appID as the last successful create stored it.
-func (p *Platform) Menu(appID string) ([]Button, bool) {
+func (p *Platform) Menu(appID string) ([]ButtonRecord, bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	a, ok := p.accounts[appID]
@@ -94,25 +94,25 @@ func (p *Platform) Menu(appID string) ([]Button, bool) {
 }
 
 // ConditionalMenus returns the conditional menus of appID, oldest first.
-func (p *Platform) ConditionalMenus(appID string) []ConditionalMenu {
+func (p *Platform) ConditionalMenus(appID string) []ConditionalMenuRecord {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	a, ok := p.accounts[appID]
 	if !ok {
 		return nil
 	}
-	out := make([]ConditionalMenu, len(a.conditional))
+	out := make([]ConditionalMenuRecord, len(a.conditional))
 	for i, c := range a.conditional {
-		out[i] = ConditionalMenu{MenuID: c.MenuID, Button: cloneButtons(c.Button), MatchRule: c.MatchRule}
+		out[i] = ConditionalMenuRecord{MenuID: c.MenuID, Button: cloneButtons(c.Button), MatchRule: c.MatchRule}
 	}
 	return out
 }
 
-func cloneButtons(bs []Button) []Button {
+func cloneButtons(bs []ButtonRecord) []ButtonRecord {
 	if bs == nil {
 		return nil
 	}
-	out := make([]Button, len(bs))
+	out := make([]ButtonRecord, len(bs))
 	for i, b := range bs {
 		b.SubButton = cloneButtons(b.SubButton)
 		out[i] = b
@@ -122,11 +122,11 @@ func cloneButtons(bs []Button) []Button {
 
 type storedMenu struct {
 	id      int64
-	buttons []Button
+	buttons []ButtonRecord
 }
 
 // validateMenu checks buttons against WeChat's rules and returns its error code, or 0.
-func validateMenu(buttons []Button) int {
+func validateMenu(buttons []ButtonRecord) int {
 	if len(buttons) == 0 || len(buttons) > maxButtons {
 		return codeButtonSize
 	}
@@ -162,7 +162,7 @@ func validateMenu(buttons []Button) int {
 }
 
 // validateLeaf checks a button that acts (has a type); sub selects the sub-button codes.
-func validateLeaf(b Button, sub bool) int {
+func validateLeaf(b ButtonRecord, sub bool) int {
 	pick := func(top, second int) int {
 		if sub {
 			return second
@@ -213,8 +213,8 @@ func validateLeaf(b Button, sub bool) int {
 }
 
 type menuBody struct {
-	Button    []Button   `json:"button"`
-	MatchRule *MatchRule `json:"matchrule"`
+	Button    []ButtonRecord   `json:"button"`
+	MatchRule *MatchRuleRecord `json:"matchrule"`
 }
 
 // handleMenuCreate is POST /cgi-bin/menu/create: it replaces the default menu.
@@ -253,7 +253,7 @@ type getButton struct {
 	SubButton []getButton `json:"sub_button"`
 }
 
-func toGetButtons(bs []Button) []getButton {
+func toGetButtons(bs []ButtonRecord) []getButton {
 	out := make([]getButton, len(bs))
 	for i, b := range bs {
 		out[i] = getButton{Type: b.Type, Name: b.Name, Key: b.Key, URL: b.URL, MediaID: b.MediaID,
@@ -268,9 +268,9 @@ type getMenu struct {
 }
 
 type getConditional struct {
-	Button    []getButton `json:"button"`
-	MatchRule MatchRule   `json:"matchrule"`
-	MenuID    int64       `json:"menuid"`
+	Button    []getButton     `json:"button"`
+	MatchRule MatchRuleRecord `json:"matchrule"`
+	MenuID    int64           `json:"menuid"`
 }
 
 type menuGetResponse struct {
@@ -331,7 +331,7 @@ func (p *Platform) handleAddConditional(r *request) (any, int) {
 		return nil, codeMatchRuleEmpty
 	}
 	id := strconv.FormatInt(a.newMenuID(), 10)
-	a.conditional = append(a.conditional, ConditionalMenu{MenuID: id, Button: cloneButtons(in.Button), MatchRule: m})
+	a.conditional = append(a.conditional, ConditionalMenuRecord{MenuID: id, Button: cloneButtons(in.Button), MatchRule: m})
 	return struct {
 		MenuID string `json:"menuid"`
 	}{id}, 0
@@ -385,7 +385,7 @@ func (p *Platform) handleTryMatch(r *request) (any, int) {
 	}{toGetButtons(buttons)}, 0
 }
 
-func matches(m MatchRule, u User) bool {
+func matches(m MatchRuleRecord, u UserRecord) bool {
 	if m.TagID != "" {
 		found := false
 		for _, t := range u.TagIDs {
@@ -418,7 +418,7 @@ type selfSubButton struct {
 	List []selfButton `json:"list"`
 }
 
-func toSelfButtons(bs []Button) []selfButton {
+func toSelfButtons(bs []ButtonRecord) []selfButton {
 	out := make([]selfButton, len(bs))
 	for i, b := range bs {
 		s := selfButton{Type: b.Type, Name: b.Name, Key: b.Key, URL: b.URL, Value: b.MediaID,

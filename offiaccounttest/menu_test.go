@@ -168,7 +168,7 @@ func TestConditionalMenus(t *testing.T) {
 	conds := p.ConditionalMenus(testAppID)
 	require.Len(t, conds, 2)
 	assert.Equal(t, vip, conds[0].MenuID)
-	assert.Equal(t, MatchRule{ClientPlatformType: "1"}, conds[1].MatchRule)
+	assert.Equal(t, MatchRuleRecord{ClientPlatformType: "1"}, conds[1].MatchRule)
 
 	var got struct {
 		Menu struct {
@@ -189,9 +189,9 @@ func TestConditionalMenus(t *testing.T) {
 	assert.Equal(t, "VIP", got.Conditional[0].Button[0]["key"])
 
 	// trymatch: newest matching conditional menu first, else the default menu.
-	p.AddUser(testAppID, User{OpenID: "o-vip-ios", TagIDs: []int{2}, ClientPlatformType: 1})
-	p.AddUser(testAppID, User{OpenID: "o-vip-android", TagIDs: []int{2, 7}, ClientPlatformType: 2})
-	p.AddUser(testAppID, User{OpenID: "o-plain", ClientPlatformType: 2})
+	p.AddUser(testAppID, UserRecord{OpenID: "o-vip-ios", TagIDs: []int{2}, ClientPlatformType: 1})
+	p.AddUser(testAppID, UserRecord{OpenID: "o-vip-android", TagIDs: []int{2, 7}, ClientPlatformType: 2})
+	p.AddUser(testAppID, UserRecord{OpenID: "o-plain", ClientPlatformType: 2})
 	match := func(user string) reply {
 		return post(t, p, "/cgi-bin/menu/trymatch", tok, `{"user_id":"`+user+`"}`)
 	}

@@ -31,7 +31,7 @@ func (p *Platform) IssueAuthCode(appID, openID, scope string) string {
 		return ""
 	}
 	if _, ok := a.users[openID]; !ok {
-		a.users[openID] = User{OpenID: openID}
+		a.users[openID] = UserRecord{OpenID: openID}
 	}
 	code := randomString(24)
 	p.codes[code] = &authCode{appID: appID, openID: openID, scope: scope, expires: p.now.Add(AuthCodeLifetime)}

@@ -17,7 +17,7 @@ func TestOAuthCodeExchange(t *testing.T) {
 	t.Parallel()
 	p := newTestPlatform(t)
 	p.AddAccount("wxother", "s2")
-	p.AddUser(testAppID, User{OpenID: "o-union", UnionID: "u-1", Snapshot: true})
+	p.AddUser(testAppID, UserRecord{OpenID: "o-union", UnionID: "u-1", Snapshot: true})
 	good := p.IssueAuthCode(testAppID, "o-1", ScopeBase)
 	used := p.IssueAuthCode(testAppID, "o-1", ScopeBase)
 	require.Equal(t, 0, exchange(t, p, testAppID, testSecret, "authorization_code", used).code())
@@ -60,7 +60,7 @@ func TestOAuthCodeExchange(t *testing.T) {
 func TestOAuthTokensAndUserInfo(t *testing.T) {
 	t.Parallel()
 	p := newTestPlatform(t)
-	p.AddUser(testAppID, User{OpenID: "o-info", Nickname: "Alice", HeadImgURL: "https://thirdwx.qlogo.cn/a/132", UnionID: "u-9"})
+	p.AddUser(testAppID, UserRecord{OpenID: "o-info", Nickname: "Alice", HeadImgURL: "https://thirdwx.qlogo.cn/a/132", UnionID: "u-9"})
 	r := exchange(t, p, testAppID, testSecret, "authorization_code", p.IssueAuthCode(testAppID, "o-info", ScopeUserInfo))
 	require.Equal(t, 0, r.code())
 	at, rt := r.str("access_token"), r.str("refresh_token")

@@ -85,15 +85,15 @@ type account struct {
 	lastForce   time.Time          // last effective force refresh
 	tickets     map[string]*ticket // by type
 	menu        *storedMenu
-	conditional []ConditionalMenu
+	conditional []ConditionalMenuRecord
 	nextMenuID  int64
-	users       map[string]User
+	users       map[string]UserRecord
 	userSeq     map[string]int64 // follow order of users, for the follower list
 
 	// State of the other APIs, each kept by its own file.
 	messages messageState   // custom.go, template.go
 	tags     tagState       // tag.go
-	qrcodes  []QRCode       // qrcode.go
+	qrcodes  []QRCodeRecord // qrcode.go
 	media    mediaState     // media.go, material.go
 	quota    quotaState     // diag.go
 	mass     massState      // mass.go
@@ -110,7 +110,7 @@ func newAccount(appID, secret string) *account {
 		tokenDay: make(map[string]int),
 		forceDay: make(map[string]int),
 		tickets:  make(map[string]*ticket),
-		users:    make(map[string]User),
+		users:    make(map[string]UserRecord),
 		userSeq:  make(map[string]int64),
 		messages: newMessageState(),
 		tags:     newTagState(),
@@ -119,22 +119,22 @@ func newAccount(appID, secret string) *account {
 	}
 }
 
-// Option configures a Platform at construction.
-type Option func(*Platform)
+// PlatformOption configures a Platform at construction.
+type PlatformOption func(*Platform)
 
-// WithAccount registers an official account (AppID and AppSecret) from the start.
-func WithAccount(appID, secret string) Option {
+// WithPlatformAccount registers an official account (AppID and AppSecret) from the start.
+func WithPlatformAccount(appID, secret string) PlatformOption {
 	return func(p *Platform) { p.addAccountLocked(appID, secret) }
 }
 
-// WithNow sets the fake clock's starting time (default: the real time at construction).
-func WithNow(t time.Time) Option {
+// WithPlatformNow sets the fake clock's starting time (default: the real time at construction).
+func WithPlatformNow(t time.Time) PlatformOption {
 	return func(p *Platform) { p.now = t }
 }
 
 // NewPlatform starts a fake platform on a loopback port. Point the client's base URL
 // (normally https://api.weixin.qq.com) at [Platform.URL].
-func NewPlatform(opts ...Option) *Platform {
+func NewPlatform(opts ...PlatformOption) *Platform {
 	p := &Platform{
 		now:           time.Now(),
 		accounts:      make(map[string]*account),

@@ -28,7 +28,7 @@ func FuzzPublishBodies(f *testing.F) {
 	} {
 		f.Add(s[0], s[1])
 	}
-	p := NewPlatform(WithAccount(testAppID, testSecret), WithNow(start))
+	p := NewPlatform(WithPlatformAccount(testAppID, testSecret), WithPlatformNow(start))
 	defer p.Close()
 	thumb := p.addMaterialForTest(testAppID)
 

@@ -12,7 +12,7 @@ type PushedEvent struct {
 	// At is the fake-clock time at which the event became due.
 	At time.Time
 	// Message is the event as WeChat would post it.
-	Message Message
+	Message UserMessage
 	// Exchange is what the callback answered; nil when no sender was set or sending failed.
 	Exchange *Exchange
 	// Err is the error from sending it; nil when it was delivered or no sender was set.
@@ -23,7 +23,7 @@ type PushedEvent struct {
 type pendingEvent struct {
 	at  time.Time
 	seq int // keeps events due at the same time in the order they were scheduled
-	msg Message
+	msg UserMessage
 }
 
 // SetEventSender makes the platform push the events it generates to a callback server
@@ -54,7 +54,7 @@ func (p *Platform) PendingEvents() int {
 
 // scheduleEventLocked queues an event for the fake-clock time at; the caller holds p.mu
 // and must call p.flushEvents after unlocking so that an event already due is pushed.
-func (p *Platform) scheduleEventLocked(at time.Time, m Message) {
+func (p *Platform) scheduleEventLocked(at time.Time, m UserMessage) {
 	p.eventSeq++
 	p.pending = append(p.pending, pendingEvent{at: at, seq: p.eventSeq, msg: m})
 }

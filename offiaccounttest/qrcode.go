@@ -19,8 +19,8 @@ const (
 	maxSceneStrRunes    = 64
 )
 
-// QRCode is a parametric QR code the platform created.
-type QRCode struct {
+// QRCodeRecord is a parametric QR code the platform created.
+type QRCodeRecord struct {
 	Ticket     string
 	ActionName string    // QR_SCENE, QR_STR_SCENE, QR_LIMIT_SCENE or QR_LIMIT_STR_SCENE
 	SceneID    int64     // integer scene
@@ -30,7 +30,7 @@ type QRCode struct {
 }
 
 // QRCodes returns the QR codes appID created, oldest first, expired ones included.
-func (p *Platform) QRCodes(appID string) []QRCode {
+func (p *Platform) QRCodes(appID string) []QRCodeRecord {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if a, ok := p.accounts[appID]; ok {
@@ -78,7 +78,7 @@ func (p *Platform) handleQRCodeCreate(r *request) (any, int) {
 	case !str && !temporary && (s.SceneID < 1 || s.SceneID > maxPermanentSceneID):
 		return nil, codeInvalidActionInfo
 	}
-	q := QRCode{Ticket: "gQ" + randomString(60), ActionName: in.ActionName}
+	q := QRCodeRecord{Ticket: "gQ" + randomString(60), ActionName: in.ActionName}
 	q.URL = "http://weixin.qq.com/q/" + url.PathEscape(randomString(16))
 	if str {
 		q.SceneStr = s.SceneStr

@@ -36,7 +36,7 @@ func TestQRCodeCreate(t *testing.T) {
 
 	codes := p.QRCodes(sdkAppID)
 	require.Len(t, codes, 3)
-	assert.Equal(t, offiaccounttest.QRCode{Ticket: temp.Ticket, ActionName: "QR_SCENE", SceneID: 42,
+	assert.Equal(t, offiaccounttest.QRCodeRecord{Ticket: temp.Ticket, ActionName: "QR_SCENE", SceneID: 42,
 		URL: temp.URL, Expires: sdkStart.Add(time.Hour)}, codes[0])
 	assert.Equal(t, "promo", codes[1].SceneStr)
 	assert.True(t, codes[2].Expires.IsZero())

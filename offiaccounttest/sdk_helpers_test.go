@@ -29,13 +29,13 @@ const (
 var sdkStart = time.Date(2024, 6, 1, 10, 0, 0, 0, time.FixedZone("CST", 8*3600))
 
 // newSDK starts a platform with one account and a client pointed at it.
-func newSDK(t *testing.T, opts ...offiaccounttest.Option) (*offiaccounttest.Platform, *offiaccount.Client) {
+func newSDK(t *testing.T, opts ...offiaccounttest.PlatformOption) (*offiaccounttest.Platform, *offiaccount.Client) {
 	t.Helper()
-	opts = append([]offiaccounttest.Option{offiaccounttest.WithAccount(sdkAppID, sdkSecret),
-		offiaccounttest.WithNow(sdkStart)}, opts...)
+	opts = append([]offiaccounttest.PlatformOption{offiaccounttest.WithPlatformAccount(sdkAppID, sdkSecret),
+		offiaccounttest.WithPlatformNow(sdkStart)}, opts...)
 	p := offiaccounttest.NewPlatform(opts...)
 	t.Cleanup(p.Close)
-	c, err := offiaccount.New(sdkAppID, sdkSecret, offiaccount.WithBaseURL(p.URL()), offiaccount.WithHTTPClient(p.Client()))
+	c, err := offiaccount.NewClient(sdkAppID, sdkSecret, offiaccount.WithClientBaseURL(p.URL()), offiaccount.WithClientHTTPClient(p.Client()))
 	require.NoError(t, err)
 	return p, c
 }

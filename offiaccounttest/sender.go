@@ -73,10 +73,10 @@ type Sender struct {
 	msgID atomic.Int64
 }
 
-// Message is a message or event as WeChat posts it: the common fields and the rest in
+// UserMessage is a message or event as WeChat posts it: the common fields and the rest in
 // document order. Build one with [Text], [Image], [Location], [Link], [Event], [Subscribe],
 // [Scan], [Click] or [View], or by hand for types this package has no helper for.
-type Message struct {
+type UserMessage struct {
 	ToUserName   string // default Sender.Account
 	FromUserName string // the user's openid
 	CreateTime   int64  // default: the Sender's clock
@@ -94,18 +94,18 @@ type Field struct {
 }
 
 // Text is a text message (文本消息) from openID.
-func Text(openID, content string) Message {
-	return Message{FromUserName: openID, MsgType: "text", Fields: []Field{{Name: "Content", Value: content}}}
+func Text(openID, content string) UserMessage {
+	return UserMessage{FromUserName: openID, MsgType: "text", Fields: []Field{{Name: "Content", Value: content}}}
 }
 
 // Image is an image message (图片消息).
-func Image(openID, picURL, mediaID string) Message {
-	return Message{FromUserName: openID, MsgType: "image", Fields: []Field{{Name: "PicUrl", Value: picURL}, {Name: "MediaId", Value: mediaID}}}
+func Image(openID, picURL, mediaID string) UserMessage {
+	return UserMessage{FromUserName: openID, MsgType: "image", Fields: []Field{{Name: "PicUrl", Value: picURL}, {Name: "MediaId", Value: mediaID}}}
 }
 
 // Location is a location message (地理位置消息): latitude x, longitude y.
-func Location(openID string, x, y float64, scale int, label string) Message {
-	return Message{FromUserName: openID, MsgType: "location", Fields: []Field{
+func Location(openID string, x, y float64, scale int, label string) UserMessage {
+	return UserMessage{FromUserName: openID, MsgType: "location", Fields: []Field{
 		{Name: "Location_X", Value: strconv.FormatFloat(x, 'f', -1, 64), Number: true},
 		{Name: "Location_Y", Value: strconv.FormatFloat(y, 'f', -1, 64), Number: true},
 		{Name: "Scale", Value: strconv.Itoa(scale), Number: true},
@@ -114,23 +114,23 @@ func Location(openID string, x, y float64, scale int, label string) Message {
 }
 
 // Link is a link message (链接消息).
-func Link(openID, title, description, link string) Message {
-	return Message{FromUserName: openID, MsgType: "link", Fields: []Field{{Name: "Title", Value: title}, {Name: "Description", Value: description}, {Name: "Url", Value: link}}}
+func Link(openID, title, description, link string) UserMessage {
+	return UserMessage{FromUserName: openID, MsgType: "link", Fields: []Field{{Name: "Title", Value: title}, {Name: "Description", Value: description}, {Name: "Url", Value: link}}}
 }
 
 // Event is an event push (事件推送) named event, with an EventKey when key is not empty and
 // any further fields.
-func Event(openID, event, key string, more ...Field) Message {
+func Event(openID, event, key string, more ...Field) UserMessage {
 	fields := []Field{{Name: "Event", Value: event}}
 	if key != "" {
 		fields = append(fields, Field{Name: "EventKey", Value: key})
 	}
-	return Message{FromUserName: openID, MsgType: "event", Fields: append(fields, more...)}
+	return UserMessage{FromUserName: openID, MsgType: "event", Fields: append(fields, more...)}
 }
 
 // Subscribe is a follow event; with a scene it is a follow through a parametric QR code
 // (EventKey qrscene_<scene> and its Ticket).
-func Subscribe(openID, scene string) Message {
+func Subscribe(openID, scene string) UserMessage {
 	if scene == "" {
 		return Event(openID, "subscribe", "")
 	}
@@ -138,21 +138,21 @@ func Subscribe(openID, scene string) Message {
 }
 
 // Scan is the SCAN event of a follower scanning a parametric QR code.
-func Scan(openID, scene string) Message {
+func Scan(openID, scene string) UserMessage {
 	return Event(openID, "SCAN", scene, Field{Name: "Ticket", Value: "TICKET_" + scene})
 }
 
 // Click is the CLICK event of a menu button with the given key.
-func Click(openID, key string) Message { return Event(openID, "CLICK", key) }
+func Click(openID, key string) UserMessage { return Event(openID, "CLICK", key) }
 
 // View is the VIEW event of a menu link.
-func View(openID, link string) Message { return Event(openID, "VIEW", link) }
+func View(openID, link string) UserMessage { return Event(openID, "VIEW", link) }
 
 // IsEvent reports whether m is an event push.
-func (m Message) IsEvent() bool { return m.MsgType == "event" }
+func (m UserMessage) IsEvent() bool { return m.MsgType == "event" }
 
 // XML renders the message as WeChat writes it.
-func (m Message) XML() []byte {
+func (m UserMessage) XML() []byte {
 	var b bytes.Buffer
 	b.WriteString("<xml>")
 	writeFields(&b, []Field{
@@ -193,19 +193,19 @@ func writeCDATA(b *bytes.Buffer, s string) {
 
 // Exchange is one delivery: what was sent, what came back and how many attempts it took.
 type Exchange struct {
-	Message  Message    // the message as sent, defaults filled in
-	Request  []byte     // the message's plaintext XML
-	Body     []byte     // the HTTP body posted (the sealed envelope in safe mode)
-	Query    url.Values // signature, timestamp, nonce, openid, and encrypt_type/msg_signature
-	Attempts int        // attempts made, 1 to Sender.Attempts
-	Status   int        // HTTP status of the answered attempt
-	Raw      []byte     // the answer's body as received
-	ReplyXML []byte     // the reply's plaintext XML; empty for "success" or an empty answer
-	Reply    *Reply     // the decoded reply; nil when the server chose not to reply
+	Message  UserMessage    // the message as sent, defaults filled in
+	Request  []byte         // the message's plaintext XML
+	Body     []byte         // the HTTP body posted (the sealed envelope in safe mode)
+	Query    url.Values     // signature, timestamp, nonce, openid, and encrypt_type/msg_signature
+	Attempts int            // attempts made, 1 to Sender.Attempts
+	Status   int            // HTTP status of the answered attempt
+	Raw      []byte         // the answer's body as received
+	ReplyXML []byte         // the reply's plaintext XML; empty for "success" or an empty answer
+	Reply    *ReceivedReply // the decoded reply; nil when the server chose not to reply
 }
 
-// Reply is a passive reply (被动回复) as the user's WeChat would receive it.
-type Reply struct {
+// ReceivedReply is a passive reply (被动回复) as the user's WeChat would receive it.
+type ReceivedReply struct {
 	ToUserName   string `xml:"ToUserName"`
 	FromUserName string `xml:"FromUserName"`
 	CreateTime   int64  `xml:"CreateTime"`
@@ -281,7 +281,7 @@ func (s *Sender) Verify(ctx context.Context) error {
 // Send delivers m the way WeChat does and returns the exchange. Defaults are filled in m
 // (ToUserName, CreateTime, MsgId). The error wraps ErrNoAnswer or ErrBadReply when the
 // server misbehaves as WeChat would see it.
-func (s *Sender) Send(ctx context.Context, m Message) (*Exchange, error) {
+func (s *Sender) Send(ctx context.Context, m UserMessage) (*Exchange, error) {
 	if m.ToUserName == "" {
 		m.ToUserName = s.Account
 		if m.ToUserName == "" {
@@ -346,7 +346,7 @@ func (s *Sender) Send(ctx context.Context, m Message) (*Exchange, error) {
 		return ex, err
 	}
 	ex.ReplyXML = replyXML
-	var r Reply
+	var r ReceivedReply
 	if err := xml.Unmarshal(replyXML, &r); err != nil {
 		return ex, fmt.Errorf("%w: reply is not XML: %v", ErrBadReply, err)
 	}

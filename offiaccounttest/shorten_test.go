@@ -41,7 +41,7 @@ func TestShortKeys(t *testing.T) {
 
 	// Another account cannot read it.
 	p.AddAccount("wx0000000000000b0e", "other-secret")
-	other, err := offiaccount.New("wx0000000000000b0e", "other-secret", offiaccount.WithBaseURL(p.URL()), offiaccount.WithHTTPClient(p.Client()))
+	other, err := offiaccount.NewClient("wx0000000000000b0e", "other-secret", offiaccount.WithClientBaseURL(p.URL()), offiaccount.WithClientHTTPClient(p.Client()))
 	require.NoError(t, err)
 	_, err = other.GetShortKey(ctx, long)
 	requireCode(t, err, offiaccount.CodeShortKeyNotFound)
@@ -55,7 +55,7 @@ func TestClearQuotaByAppSecret(t *testing.T) {
 	t.Parallel()
 	p, c := newSDK(t)
 	ctx := context.Background()
-	p.AddUser(sdkAppID, offiaccounttest.User{OpenID: "o-a"})
+	p.AddUser(sdkAppID, offiaccounttest.UserRecord{OpenID: "o-a"})
 	p.SetDailyQuota(sdkAppID, "/cgi-bin/user/info", 1)
 	_, err := c.GetUserInfo(ctx, "o-a")
 	require.NoError(t, err)
@@ -104,9 +104,9 @@ func FuzzGroupAPIBodies(f *testing.F) {
 	} {
 		f.Add(s[0], s[1])
 	}
-	p := offiaccounttest.NewPlatform(offiaccounttest.WithAccount(sdkAppID, sdkSecret), offiaccounttest.WithNow(sdkStart))
+	p := offiaccounttest.NewPlatform(offiaccounttest.WithPlatformAccount(sdkAppID, sdkSecret), offiaccounttest.WithPlatformNow(sdkStart))
 	defer p.Close()
-	p.AddUser(sdkAppID, offiaccounttest.User{OpenID: "o1"})
+	p.AddUser(sdkAppID, offiaccounttest.UserRecord{OpenID: "o1"})
 	p.AddComments(sdkAppID, 1, 0, offiaccounttest.CommentRecord{OpenID: "o1", Content: "c"})
 	p.AddKFChatRecords(sdkAppID, offiaccounttest.KFChatRecord{OpenID: "o1", Time: time.Unix(100, 0)})
 	tok := p.IssueToken(sdkAppID)

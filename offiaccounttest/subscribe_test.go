@@ -116,7 +116,7 @@ func TestFakeSubscribeLibrary(t *testing.T) {
 func TestFakeSubscribeNeedsAcceptance(t *testing.T) {
 	p, c := newSDK(t)
 	ctx := context.Background()
-	p.AddUser(sdkAppID, offiaccounttest.User{OpenID: "o-buyer"})
+	p.AddUser(sdkAppID, offiaccounttest.UserRecord{OpenID: "o-buyer"})
 	events := recordEvents(t, p)
 	id := addShippingTemplate(t, c)
 
@@ -181,7 +181,7 @@ func TestFakeSubscribeNeedsAcceptance(t *testing.T) {
 func TestFakeSubscribeLongTermAndData(t *testing.T) {
 	p, c := newSDK(t)
 	ctx := context.Background()
-	p.AddUser(sdkAppID, offiaccounttest.User{OpenID: "o-buyer"})
+	p.AddUser(sdkAppID, offiaccounttest.UserRecord{OpenID: "o-buyer"})
 	events := recordEvents(t, p)
 	id, err := c.AddSubscribeTemplate(ctx, 1003, []int{1, 2, 3}, "物流进度")
 	require.NoError(t, err)
@@ -231,9 +231,9 @@ func TestFakeSubscribeLongTermAndData(t *testing.T) {
 // reaches the bot, the bot's notice goes out, and the sent event follows on the fake clock.
 func ExamplePlatform_AcceptSubscription() {
 	const appID, secret = "wx0123456789abcdef", "app-secret"
-	p := offiaccounttest.NewPlatform(offiaccounttest.WithAccount(appID, secret))
+	p := offiaccounttest.NewPlatform(offiaccounttest.WithPlatformAccount(appID, secret))
 	defer p.Close()
-	p.AddUser(appID, offiaccounttest.User{OpenID: "o-buyer"})
+	p.AddUser(appID, offiaccounttest.UserRecord{OpenID: "o-buyer"})
 
 	bot, err := offiaccount.NewHandler("botToken")
 	if err != nil {
@@ -246,7 +246,7 @@ func ExamplePlatform_AcceptSubscription() {
 	})
 	p.SetEventSender(&offiaccounttest.Sender{Handler: bot, Token: "botToken"})
 
-	client, _ := offiaccount.New(appID, secret, offiaccount.WithBaseURL(p.URL()), offiaccount.WithHTTPClient(p.Client()))
+	client, _ := offiaccount.NewClient(appID, secret, offiaccount.WithClientBaseURL(p.URL()), offiaccount.WithClientHTTPClient(p.Client()))
 	ctx := context.Background()
 	tmpl, _ := client.AddSubscribeTemplate(ctx, 1001, []int{1, 3}, "发货通知")
 	notice := offiaccount.SubscribeMessage{ToUser: "o-buyer", TemplateID: tmpl,
@@ -285,10 +285,10 @@ func FuzzNotifyAPIBodies(f *testing.F) {
 	} {
 		f.Add(s[0], s[1])
 	}
-	p := offiaccounttest.NewPlatform(offiaccounttest.WithAccount(sdkAppID, sdkSecret), offiaccounttest.WithNow(sdkStart))
+	p := offiaccounttest.NewPlatform(offiaccounttest.WithPlatformAccount(sdkAppID, sdkSecret), offiaccounttest.WithPlatformNow(sdkStart))
 	defer p.Close()
-	p.AddUser(sdkAppID, offiaccounttest.User{OpenID: "o1"})
-	p.AddUser(sdkAppID, offiaccounttest.User{OpenID: "o2"})
+	p.AddUser(sdkAppID, offiaccounttest.UserRecord{OpenID: "o1"})
+	p.AddUser(sdkAppID, offiaccounttest.UserRecord{OpenID: "o2"})
 
 	f.Fuzz(func(t *testing.T, target, body string) {
 		path, query, _ := strings.Cut(target, "?")

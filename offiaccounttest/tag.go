@@ -19,24 +19,24 @@ const (
 	starTagID         = 2      // 星标组, WeChat's own; 0 and 1 are reserved too
 )
 
-// Tag is a user tag of an account. Count is how many users carry it.
-type Tag struct {
+// TagRecord is a user tag of an account. Count is how many users carry it.
+type TagRecord struct {
 	ID    int
 	Name  string
 	Count int
 }
 
 type tagState struct {
-	tags   []Tag // in creation order, WeChat's 星标组 first; Count is not kept here
+	tags   []TagRecord // in creation order, WeChat's 星标组 first; Count is not kept here
 	nextID int
 }
 
 func newTagState() tagState {
-	return tagState{tags: []Tag{{ID: starTagID, Name: "星标组"}}, nextID: firstTagID}
+	return tagState{tags: []TagRecord{{ID: starTagID, Name: "星标组"}}, nextID: firstTagID}
 }
 
 // Tags returns the tags of appID with their user counts, in creation order.
-func (p *Platform) Tags(appID string) []Tag {
+func (p *Platform) Tags(appID string) []TagRecord {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	a, ok := p.accounts[appID]
@@ -46,7 +46,7 @@ func (p *Platform) Tags(appID string) []Tag {
 	return a.tagsLocked()
 }
 
-func (a *account) tagsLocked() []Tag {
+func (a *account) tagsLocked() []TagRecord {
 	out := slices.Clone(a.tags.tags)
 	for i := range out {
 		for _, u := range a.users {
@@ -61,7 +61,7 @@ func (a *account) tagsLocked() []Tag {
 func isSystemTag(id int) bool { return id >= 0 && id <= starTagID }
 
 func (a *account) tagIndex(id int) int {
-	return slices.IndexFunc(a.tags.tags, func(t Tag) bool { return t.ID == id })
+	return slices.IndexFunc(a.tags.tags, func(t TagRecord) bool { return t.ID == id })
 }
 
 // checkTagName returns WeChat's code for a name that is empty, too long or taken by
@@ -106,7 +106,7 @@ func (p *Platform) handleTagCreate(r *request) (any, int) {
 	if len(a.tags.tags)-1 >= maxTags {
 		return nil, codeTooManyTags
 	}
-	t := Tag{ID: a.tags.nextID, Name: in.Tag.Name}
+	t := TagRecord{ID: a.tags.nextID, Name: in.Tag.Name}
 	a.tags.nextID++
 	a.tags.tags = append(a.tags.tags, t)
 	return tagBody{Tag: tagWire{ID: t.ID, Name: t.Name}}, 0
@@ -251,7 +251,7 @@ func (p *Platform) handleTagMembers(r *request) (any, int) {
 	if a.tagIndex(in.TagID) < 0 {
 		return nil, codeInvalidTagID
 	}
-	ids := a.openIDsLocked(func(u User) bool { return slices.Contains(u.TagIDs, in.TagID) })
+	ids := a.openIDsLocked(func(u UserRecord) bool { return slices.Contains(u.TagIDs, in.TagID) })
 	return p.pageLocked(ids, in.NextOpenID, false)
 }
 
@@ -288,7 +288,7 @@ func (p *Platform) handleBlacklist(r *request) (any, int) {
 			return nil, code
 		}
 	}
-	ids := r.acct.openIDsLocked(func(u User) bool { return u.Blacklisted })
+	ids := r.acct.openIDsLocked(func(u UserRecord) bool { return u.Blacklisted })
 	return p.pageLocked(ids, in.BeginOpenID, true)
 }
 

@@ -18,7 +18,7 @@ func TestTags(t *testing.T) {
 	p, c := newSDK(t)
 	ctx := context.Background()
 	for _, id := range []string{"o-a", "o-b", "o-c"} {
-		p.AddUser(sdkAppID, offiaccounttest.User{OpenID: id})
+		p.AddUser(sdkAppID, offiaccounttest.UserRecord{OpenID: id})
 	}
 
 	vip, err := c.CreateTag(ctx, "VIP")
@@ -37,13 +37,13 @@ func TestTags(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, []offiaccount.Tag{{ID: 2, Name: "星标组"}, {ID: 100, Name: "VIP", Count: 2}}, tags)
 
-	ids, err := c.UserTags(ctx, "o-a")
+	ids, err := c.ListUserTagIDs(ctx, "o-a")
 	require.NoError(t, err)
 	assert.Equal(t, []int{100}, ids)
-	_, err = c.UserTags(ctx, "o-nobody")
+	_, err = c.ListUserTagIDs(ctx, "o-nobody")
 	requireCode(t, err, 40003)
 
-	members, err := c.TagMembers(ctx, vip.ID, "")
+	members, err := c.ListTagUsers(ctx, vip.ID, "")
 	require.NoError(t, err)
 	assert.Equal(t, []string{"o-a", "o-c"}, members.OpenIDs)
 	assert.Zero(t, members.Total, "user/tag/get tells no total")
@@ -77,7 +77,7 @@ func TestTagLimits(t *testing.T) {
 	_, err := c.CreateTag(ctx, "one more")
 	requireCode(t, err, offiaccount.CodeTooManyTags)
 
-	p.AddUser(sdkAppID, offiaccounttest.User{OpenID: "o-a", TagIDs: tags[:20]})
+	p.AddUser(sdkAppID, offiaccounttest.UserRecord{OpenID: "o-a", TagIDs: tags[:20]})
 	requireCode(t, c.TagUsers(ctx, tags[20], []string{"o-a"}), offiaccount.CodeUserHasManyTags)
 	require.NoError(t, c.TagUsers(ctx, tags[0], []string{"o-a"}), "a tag the user has already is no new tag")
 
@@ -91,10 +91,10 @@ func TestTagLimits(t *testing.T) {
 
 func TestBlacklist(t *testing.T) {
 	t.Parallel()
-	p, c := newSDK(t, offiaccounttest.WithPageSize(2))
+	p, c := newSDK(t, offiaccounttest.WithPlatformPageSize(2))
 	ctx := context.Background()
 	for _, id := range []string{"o-a", "o-b", "o-c", "o-d"} {
-		p.AddUser(sdkAppID, offiaccounttest.User{OpenID: id})
+		p.AddUser(sdkAppID, offiaccounttest.UserRecord{OpenID: id})
 	}
 
 	require.NoError(t, c.BlockUsers(ctx, []string{"o-a", "o-b", "o-d"}))

@@ -22,8 +22,8 @@ const (
 // OpenID: WeChat promises 10 minutes and nothing after.
 const ClientMsgIDWindow = 10 * time.Minute
 
-// Template is one template of an account's private template list.
-type Template struct {
+// TemplateRecord is one template of an account's private template list.
+type TemplateRecord struct {
 	TemplateID      string `json:"template_id"`
 	Title           string `json:"title"`
 	PrimaryIndustry string `json:"primary_industry"`
@@ -47,7 +47,7 @@ type SentTemplate struct {
 // AddTemplate gives appID a private template, as if picked in the admin page, and returns
 // its template_id (t.TemplateID, or a new one when empty). It returns "" for an unknown
 // account.
-func (p *Platform) AddTemplate(appID string, t Template) string {
+func (p *Platform) AddTemplate(appID string, t TemplateRecord) string {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	a, ok := p.accounts[appID]
@@ -62,7 +62,7 @@ func (p *Platform) AddTemplate(appID string, t Template) string {
 }
 
 // Templates returns the private templates of appID, oldest first.
-func (p *Platform) Templates(appID string) []Template {
+func (p *Platform) Templates(appID string) []TemplateRecord {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if a, ok := p.accounts[appID]; ok {
@@ -96,7 +96,7 @@ func cloneMap(m map[string]string) map[string]string {
 }
 
 func (a *account) templateIndex(id string) int {
-	return slices.IndexFunc(a.messages.templates, func(t Template) bool { return t.TemplateID == id })
+	return slices.IndexFunc(a.messages.templates, func(t TemplateRecord) bool { return t.TemplateID == id })
 }
 
 // handleTemplateSend is POST /cgi-bin/message/template/send: the template must be the
@@ -159,10 +159,10 @@ func (p *Platform) handleTemplateSend(r *request) (any, int) {
 func (p *Platform) handleListTemplates(r *request) (any, int) {
 	list := slices.Clone(r.acct.messages.templates)
 	if list == nil {
-		list = []Template{}
+		list = []TemplateRecord{}
 	}
 	return struct {
-		TemplateList []Template `json:"template_list"`
+		TemplateList []TemplateRecord `json:"template_list"`
 	}{list}, 0
 }
 
@@ -188,7 +188,7 @@ func (p *Platform) handleAddTemplate(r *request) (any, int) {
 	if len(a.messages.templates) >= maxTemplates {
 		return nil, codeTemplateLimit
 	}
-	t := Template{TemplateID: randomString(32), Title: "模板 " + in.ShortID}
+	t := TemplateRecord{TemplateID: randomString(32), Title: "模板 " + in.ShortID}
 	if in.ShortID[0] >= '0' && in.ShortID[0] <= '9' {
 		if len(in.KeywordNames) == 0 || slices.Contains(in.KeywordNames, "") {
 			return nil, codeInvalidKeywordName

@@ -59,7 +59,7 @@ func TestTemplateLimit(t *testing.T) {
 	t.Parallel()
 	p, c := newSDK(t)
 	for i := range 24 {
-		p.AddTemplate(sdkAppID, offiaccounttest.Template{Title: fmt.Sprint("t", i)})
+		p.AddTemplate(sdkAppID, offiaccounttest.TemplateRecord{Title: fmt.Sprint("t", i)})
 	}
 	_, err := c.AddTemplate(context.Background(), "TM00001")
 	require.NoError(t, err, "the 25th fits")
@@ -71,9 +71,9 @@ func TestTemplateSend(t *testing.T) {
 	t.Parallel()
 	p, c := newSDK(t)
 	ctx := context.Background()
-	p.AddUser(sdkAppID, offiaccounttest.User{OpenID: "o-alice"})
-	p.AddUser(sdkAppID, offiaccounttest.User{OpenID: "o-blocked", Blacklisted: true})
-	tpl := p.AddTemplate(sdkAppID, offiaccounttest.Template{Title: "发货通知", Content: "{{thing1.DATA}}"})
+	p.AddUser(sdkAppID, offiaccounttest.UserRecord{OpenID: "o-alice"})
+	p.AddUser(sdkAppID, offiaccounttest.UserRecord{OpenID: "o-blocked", Blacklisted: true})
+	tpl := p.AddTemplate(sdkAppID, offiaccounttest.TemplateRecord{Title: "发货通知", Content: "{{thing1.DATA}}"})
 
 	msg := offiaccount.TemplateMessage{ToUser: "o-alice", TemplateID: tpl, URL: "https://shop.example/1",
 		Data: offiaccount.TemplateValues(map[string]string{"thing1": "巧克力"})}
@@ -92,7 +92,7 @@ func TestTemplateSend(t *testing.T) {
 	assert.Equal(t, third, again, "one message per client_msg_id")
 
 	// The same id to another user, or after 10 minutes, sends again.
-	p.AddUser(sdkAppID, offiaccounttest.User{OpenID: "o-bob"})
+	p.AddUser(sdkAppID, offiaccounttest.UserRecord{OpenID: "o-bob"})
 	toBob := msg
 	toBob.ToUser = "o-bob"
 	bob, err := c.SendTemplateMessage(ctx, toBob)

@@ -20,9 +20,9 @@ const (
 	maxRemarkBytes   = 29  // bytes of a remark (备注名): fewer than 30
 )
 
-// WithPageSize sets how many openids a page of the user lists holds (default
+// WithPlatformPageSize sets how many openids a page of the user lists holds (default
 // DefaultPageSize), so that a test walks several pages with a handful of users.
-func WithPageSize(n int) Option {
+func WithPlatformPageSize(n int) PlatformOption {
 	return func(p *Platform) {
 		if n > 0 {
 			p.pageSize = n
@@ -30,9 +30,9 @@ func WithPageSize(n int) Option {
 	}
 }
 
-// User is a user of an account as the platform knows it. The zero value of every field
-// means what a plain follower has: a User with only OpenID set follows the account.
-type User struct {
+// UserRecord is a user of an account as the platform knows it. The zero value of every field
+// means what a plain follower has: a UserRecord with only OpenID set follows the account.
+type UserRecord struct {
 	OpenID             string
 	UnionID            string // sent only when set
 	Nickname           string // default "微信用户", as WeChat answers today (web authorization)
@@ -60,7 +60,7 @@ type User struct {
 
 // AddUser registers (or replaces) a user of appID. Users keep the order in which they were
 // first added: it is the order of the follower list. It does nothing for unknown accounts.
-func (p *Platform) AddUser(appID string, u User) {
+func (p *Platform) AddUser(appID string, u UserRecord) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	a, ok := p.accounts[appID]
@@ -79,24 +79,24 @@ func (p *Platform) AddUser(appID string, u User) {
 
 // User returns the user openID of appID as the platform holds it now: with the remark,
 // tags and blacklist state the API calls left.
-func (p *Platform) User(appID, openID string) (User, bool) {
+func (p *Platform) User(appID, openID string) (UserRecord, bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	a, ok := p.accounts[appID]
 	if !ok {
-		return User{}, false
+		return UserRecord{}, false
 	}
 	u, ok := a.users[openID]
 	return cloneUser(u), ok
 }
 
-func cloneUser(u User) User {
+func cloneUser(u UserRecord) UserRecord {
 	u.TagIDs = slices.Clone(u.TagIDs)
 	return u
 }
 
 // openIDsLocked lists the users of a that keep passes, in follow order.
-func (a *account) openIDsLocked(keep func(User) bool) []string {
+func (a *account) openIDsLocked(keep func(UserRecord) bool) []string {
 	var ids []string
 	for id, u := range a.users {
 		if keep(u) {
@@ -109,7 +109,7 @@ func (a *account) openIDsLocked(keep func(User) bool) []string {
 	return ids
 }
 
-func isFollower(u User) bool { return !u.Unsubscribed }
+func isFollower(u UserRecord) bool { return !u.Unsubscribed }
 
 // pageAnswer is WeChat's page of openids. Total is left out by user/tag/get; data is left
 // out of an empty page.
@@ -170,7 +170,7 @@ type strangerInfo struct {
 	UnionID   string `json:"unionid,omitempty"`
 }
 
-func userInfoOf(u User) any {
+func userInfoOf(u UserRecord) any {
 	if u.Unsubscribed {
 		return strangerInfo{OpenID: u.OpenID, UnionID: u.UnionID}
 	}

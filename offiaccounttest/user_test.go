@@ -17,9 +17,9 @@ func TestUserInfo(t *testing.T) {
 	t.Parallel()
 	p, c := newSDK(t)
 	ctx := context.Background()
-	p.AddUser(sdkAppID, offiaccounttest.User{OpenID: "o-alice", UnionID: "u-alice", TagIDs: []int{2},
+	p.AddUser(sdkAppID, offiaccounttest.UserRecord{OpenID: "o-alice", UnionID: "u-alice", TagIDs: []int{2},
 		SubscribeScene: "ADD_SCENE_QR_CODE", QRScene: 98765, QRSceneStr: "promo"})
-	p.AddUser(sdkAppID, offiaccounttest.User{OpenID: "o-gone", Unsubscribed: true})
+	p.AddUser(sdkAppID, offiaccounttest.UserRecord{OpenID: "o-gone", Unsubscribed: true})
 
 	u, err := c.GetUserInfo(ctx, "o-alice")
 	require.NoError(t, err)
@@ -53,7 +53,7 @@ func TestUpdateRemark(t *testing.T) {
 	t.Parallel()
 	p, c := newSDK(t)
 	ctx := context.Background()
-	p.AddUser(sdkAppID, offiaccounttest.User{OpenID: "o-alice"})
+	p.AddUser(sdkAppID, offiaccounttest.UserRecord{OpenID: "o-alice"})
 
 	require.NoError(t, c.UpdateRemark(ctx, "o-alice", "老客户"))
 	u, ok := p.User(sdkAppID, "o-alice")
@@ -71,15 +71,15 @@ func TestUpdateRemark(t *testing.T) {
 
 func TestFollowerPaging(t *testing.T) {
 	t.Parallel()
-	p, c := newSDK(t, offiaccounttest.WithPageSize(2))
+	p, c := newSDK(t, offiaccounttest.WithPlatformPageSize(2))
 	ctx := context.Background()
 	var want []string
 	for i := range 5 {
 		id := fmt.Sprintf("o-user-%d", 5-i) // follow order, not name order
-		p.AddUser(sdkAppID, offiaccounttest.User{OpenID: id})
+		p.AddUser(sdkAppID, offiaccounttest.UserRecord{OpenID: id})
 		want = append(want, id)
 	}
-	p.AddUser(sdkAppID, offiaccounttest.User{OpenID: "o-gone", Unsubscribed: true})
+	p.AddUser(sdkAppID, offiaccounttest.UserRecord{OpenID: "o-gone", Unsubscribed: true})
 
 	page, err := c.ListFollowers(ctx, "")
 	require.NoError(t, err)

@@ -195,7 +195,7 @@ func everyToken(t *testing.T, procs []*component.Platform, accts []string) [][]s
 // callEvery makes one API call per (process, account): a call is what meets WeChat's 42001.
 func callEvery(t *testing.T, procs []*component.Platform, accts []string) {
 	forEvery(t, procs, accts, func(_, _ int, c *offiaccount.Client) {
-		_, err := c.CallbackIPs(context.Background())
+		_, err := c.GetCallbackIPs(context.Background())
 		assert.NoError(t, err)
 	})
 }

@@ -35,7 +35,7 @@ const (
 // A record is one Redis string with the TTL the Handler asks for (as long as a replay of the
 // request can pass the timestamp check): Claim creates it with SET NX PX in a script that
 // returns the existing record otherwise, Complete replaces it with the reply, and Wait polls
-// it. Once the reply's own TTL has passed (the Handler's WithDedupeTTL), a timer in the
+// it. Once the reply's own TTL has passed (the Handler's WithHandlerDedupeTTL), a timer in the
 // process that completed the record rewrites it without the reply, keeping its expiry, so
 // Redis holds replies only while retries can ask for them (if that process exits first, the
 // reply stays until the record expires).
@@ -63,7 +63,7 @@ type DedupeStore struct {
 var _ offiaccount.DedupeStore = (*DedupeStore)(nil)
 
 // NewDedupeStore returns a DedupeStore that keeps its records in rdb. Pass it to
-// [offiaccount.WithDedupeStore].
+// [offiaccount.WithHandlerDedupeStore].
 func NewDedupeStore(rdb redis.UniversalClient, opts ...Option) *DedupeStore {
 	return &DedupeStore{
 		rdb:        rdb,

@@ -321,7 +321,7 @@ func post(t *testing.T, h http.Handler, msgID int64, createTime int64) (int, str
 // replica is one server's Handler; calls counts the runs of the function over all replicas.
 func newReplica(t *testing.T, store offiaccount.DedupeStore, calls *atomic.Int64, work time.Duration) *offiaccount.Handler {
 	t.Helper()
-	h, err := offiaccount.NewHandler(callbackToken, offiaccount.WithDedupeStore(store))
+	h, err := offiaccount.NewHandler(callbackToken, offiaccount.WithHandlerDedupeStore(store))
 	require.NoError(t, err)
 	h.HandleText(func(ctx context.Context, m *offiaccount.Message) (offiaccount.Reply, error) {
 		n := calls.Add(1)

@@ -5,8 +5,8 @@
 // message's function a second time.
 //
 //	rdb := redis.NewUniversalClient(&redis.UniversalOptions{Addrs: []string{"redis:6379"}})
-//	client, err := offiaccount.New(appID, appSecret, offiaccount.WithTokenStore(redisstore.NewTokenStore(rdb)))
-//	handler, err := offiaccount.NewHandler(token, offiaccount.WithDedupeStore(redisstore.NewDedupeStore(rdb)))
+//	client, err := offiaccount.NewClient(appID, appSecret, offiaccount.WithClientTokenStore(redisstore.NewTokenStore(rdb)))
+//	handler, err := offiaccount.NewHandler(token, offiaccount.WithHandlerDedupeStore(redisstore.NewDedupeStore(rdb)))
 //
 // The stores take a [redis.UniversalClient], so a single server, Sentinel and Cluster all
 // work: every operation touches exactly one key, so no hash tags are needed. Keys are the

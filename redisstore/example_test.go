@@ -13,11 +13,11 @@ import (
 // for the API Client, the dedupe store for the callback Handler. (No Output: it needs a Redis.)
 func Example() {
 	rdb := redis.NewUniversalClient(&redis.UniversalOptions{Addrs: []string{"localhost:6379"}})
-	client, err := offiaccount.New("wx1234567890abcdef", "APPSECRET", offiaccount.WithTokenStore(redisstore.NewTokenStore(rdb)))
+	client, err := offiaccount.NewClient("wx1234567890abcdef", "APPSECRET", offiaccount.WithClientTokenStore(redisstore.NewTokenStore(rdb)))
 	if err != nil {
 		log.Fatal(err)
 	}
-	handler, err := offiaccount.NewHandler("TOKEN", offiaccount.WithDedupeStore(redisstore.NewDedupeStore(rdb)))
+	handler, err := offiaccount.NewHandler("TOKEN", offiaccount.WithHandlerDedupeStore(redisstore.NewDedupeStore(rdb)))
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -28,7 +28,7 @@ type TokenStore struct {
 var _ offiaccount.TokenStore = (*TokenStore)(nil)
 
 // NewTokenStore returns a TokenStore that keeps its keys in rdb. Pass it to
-// [offiaccount.WithTokenStore].
+// [offiaccount.WithClientTokenStore].
 func NewTokenStore(rdb redis.UniversalClient, opts ...Option) *TokenStore {
 	return &TokenStore{rdb: rdb, cfg: newConfig(opts)}
 }

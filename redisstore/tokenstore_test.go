@@ -149,14 +149,14 @@ func newTokenServer(t *testing.T, expiresIn int, delay time.Duration) *tokenServ
 	return ts
 }
 
-func newAccountClient(t *testing.T, baseURL string, store offiaccount.TokenStore, opts ...offiaccount.Option) *offiaccount.Client {
+func newAccountClient(t *testing.T, baseURL string, store offiaccount.TokenStore, opts ...offiaccount.ClientOption) *offiaccount.Client {
 	t.Helper()
-	opts = append([]offiaccount.Option{
-		offiaccount.WithBaseURL(baseURL),
-		offiaccount.WithTokenStore(store),
-		offiaccount.WithTokenRefreshMargin(0),
+	opts = append([]offiaccount.ClientOption{
+		offiaccount.WithClientBaseURL(baseURL),
+		offiaccount.WithClientTokenStore(store),
+		offiaccount.WithClientTokenRefreshMargin(0),
 	}, opts...)
-	c, err := offiaccount.New(testAppID, "APPSECRET-never-logged", opts...)
+	c, err := offiaccount.NewClient(testAppID, "APPSECRET-never-logged", opts...)
 	require.NoError(t, err)
 	return c
 }
@@ -284,7 +284,7 @@ func TestTokenFallbackWhenRedisDown(t *testing.T) {
 	store := NewTokenStore(rdb, WithTimeout(time.Second))
 	ctx := context.Background()
 
-	a := newAccountClient(t, up.URL, store, offiaccount.WithLogger(logger))
+	a := newAccountClient(t, up.URL, store, offiaccount.WithClientLogger(logger))
 	tok, err := a.AccessToken(ctx)
 	require.NoError(t, err)
 	require.Equal(t, "TOKEN-1", tok)
@@ -292,7 +292,7 @@ func TestTokenFallbackWhenRedisDown(t *testing.T) {
 	s.kill()
 
 	// A replica that starts now cannot read Redis: it fetches a token of its own.
-	b := newAccountClient(t, up.URL, store, offiaccount.WithLogger(logger))
+	b := newAccountClient(t, up.URL, store, offiaccount.WithClientLogger(logger))
 	tok, err = b.AccessToken(ctx)
 	require.NoError(t, err, "a Redis outage must not fail API calls")
 	assert.Equal(t, "TOKEN-2", tok)

@@ -9,5 +9,5 @@ import (
 
 func TestMemoryStore(t *testing.T) {
 	t.Parallel()
-	storetest.TestTokenStore(t, func() offiaccount.TokenStore { return offiaccount.NewMemoryStore() })
+	storetest.TestTokenStore(t, func() offiaccount.TokenStore { return offiaccount.NewMemoryTokenStore() })
 }

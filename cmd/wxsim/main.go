@@ -143,7 +143,7 @@ func run(args []string, stdout io.Writer) error {
 	return err
 }
 
-func buildMessage(cmd string, args []string, openID string) (offiaccounttest.Message, error) {
+func buildMessage(cmd string, args []string, openID string) (offiaccounttest.UserMessage, error) {
 	need := func(n int) error {
 		if len(args) < n {
 			return fmt.Errorf("%s needs %d argument(s)", cmd, n)
@@ -153,22 +153,22 @@ func buildMessage(cmd string, args []string, openID string) (offiaccounttest.Mes
 	switch cmd {
 	case "text":
 		if err := need(1); err != nil {
-			return offiaccounttest.Message{}, err
+			return offiaccounttest.UserMessage{}, err
 		}
 		return offiaccounttest.Text(openID, args[0]), nil
 	case "click":
 		if err := need(1); err != nil {
-			return offiaccounttest.Message{}, err
+			return offiaccounttest.UserMessage{}, err
 		}
 		return offiaccounttest.Click(openID, args[0]), nil
 	case "view":
 		if err := need(1); err != nil {
-			return offiaccounttest.Message{}, err
+			return offiaccounttest.UserMessage{}, err
 		}
 		return offiaccounttest.View(openID, args[0]), nil
 	case "event":
 		if err := need(1); err != nil {
-			return offiaccounttest.Message{}, err
+			return offiaccounttest.UserMessage{}, err
 		}
 		key := ""
 		if len(args) > 1 {
@@ -180,12 +180,12 @@ func buildMessage(cmd string, args []string, openID string) (offiaccounttest.Mes
 		return offiaccounttest.Event(openID, args[0], key), nil
 	case "location":
 		if err := need(2); err != nil {
-			return offiaccounttest.Message{}, err
+			return offiaccounttest.UserMessage{}, err
 		}
 		x, err1 := strconv.ParseFloat(args[0], 64)
 		y, err2 := strconv.ParseFloat(args[1], 64)
 		if err1 != nil || err2 != nil {
-			return offiaccounttest.Message{}, errors.New("location needs two numbers")
+			return offiaccounttest.UserMessage{}, errors.New("location needs two numbers")
 		}
 		label := ""
 		if len(args) > 2 {
@@ -193,7 +193,7 @@ func buildMessage(cmd string, args []string, openID string) (offiaccounttest.Mes
 		}
 		return offiaccounttest.Location(openID, x, y, 15, label), nil
 	}
-	return offiaccounttest.Message{}, fmt.Errorf("unknown command %q (run wxsim -h for the list)", cmd)
+	return offiaccounttest.UserMessage{}, fmt.Errorf("unknown command %q (run wxsim -h for the list)", cmd)
 }
 
 func printExchange(out io.Writer, mode offiaccounttest.Mode, ex *offiaccounttest.Exchange) {
@@ -222,7 +222,7 @@ func servePlatform(args []string, out io.Writer) error {
 		}
 		return fmt.Errorf("%w (run wxsim platform -h for its flags)", err)
 	}
-	p := offiaccounttest.NewPlatform(offiaccounttest.WithAccount(*appID, *secret))
+	p := offiaccounttest.NewPlatform(offiaccounttest.WithPlatformAccount(*appID, *secret))
 	defer p.Close()
 	fmt.Fprintf(out, "fake WeChat API for %s on http://%s (use it as the client's base URL)\n", *appID, *addr)
 	srv := &http.Server{Addr: *addr, Handler: p, ReadHeaderTimeout: 5 * time.Second}

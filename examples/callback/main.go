@@ -63,7 +63,7 @@ func main() {
 func newMux(token, appID, aesKey string, logger *slog.Logger) (*http.ServeMux, error) {
 	opts := []offiaccount.HandlerOption{offiaccount.WithHandlerLogger(logger)}
 	if aesKey != "" {
-		opts = append(opts, offiaccount.WithEncodingAESKey(appID, aesKey))
+		opts = append(opts, offiaccount.WithHandlerEncodingAESKey(appID, aesKey))
 	}
 	h, err := offiaccount.NewHandler(token, opts...)
 	if err != nil {

@@ -46,7 +46,7 @@ func main() {
 func run(ctx context.Context) error {
 	fmt.Println("offiaccount demo: fake WeChat platform, example bot and a user, all on loopback")
 
-	platform := offiaccounttest.NewPlatform(offiaccounttest.WithAccount(appID, appSecret))
+	platform := offiaccounttest.NewPlatform(offiaccounttest.WithPlatformAccount(appID, appSecret))
 	defer platform.Close()
 
 	bot, calls, err := newBot()
@@ -61,7 +61,7 @@ func run(ctx context.Context) error {
 	fmt.Printf("  platform  %s  (stands in for https://api.weixin.qq.com)\n", platform.URL())
 	fmt.Printf("  bot       %s/wechat\n", botSrv.URL)
 
-	client, err := offiaccount.New(appID, appSecret, offiaccount.WithBaseURL(platform.URL()))
+	client, err := offiaccount.NewClient(appID, appSecret, offiaccount.WithClientBaseURL(platform.URL()))
 	if err != nil {
 		return err
 	}
@@ -95,7 +95,7 @@ func run(ctx context.Context) error {
 
 // newBot is the account's server: what a user of the SDK writes.
 func newBot() (*offiaccount.Handler, *atomic.Int32, error) {
-	h, err := offiaccount.NewHandler(token, offiaccount.WithEncodingAESKey(appID, encodingAESKey))
+	h, err := offiaccount.NewHandler(token, offiaccount.WithHandlerEncodingAESKey(appID, encodingAESKey))
 	if err != nil {
 		return nil, nil, err
 	}
@@ -182,7 +182,7 @@ func userSteps(ctx context.Context, user *offiaccounttest.Sender) error {
 	ok("verify URL", "GET with signature/timestamp/nonce: echostr echoed")
 	steps := []struct {
 		what string
-		msg  offiaccounttest.Message
+		msg  offiaccounttest.UserMessage
 		want string
 	}{
 		{"subscribe via QR", offiaccounttest.Subscribe(userOpenID, "promo2026"), "欢迎关注! (QR scene promo2026)"},

@@ -50,7 +50,7 @@ func notifySteps(ctx context.Context, client *offiaccount.Client, p *offiaccount
 	}
 	p.SetEventSender(&offiaccounttest.Sender{Target: botURL, Token: token, Mode: offiaccounttest.ModeSafe,
 		AppID: appID, EncodingAESKey: encodingAESKey, Account: accountID})
-	p.AddUser(appID, offiaccounttest.User{OpenID: userOpenID})
+	p.AddUser(appID, offiaccounttest.UserRecord{OpenID: userOpenID})
 
 	// Pick a library title and its first keywords, and fill them with WeChat's examples.
 	cats, err := client.ListSubscribeCategories(ctx)

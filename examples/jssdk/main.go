@@ -35,7 +35,7 @@ func main() {
 	flag.Parse()
 
 	appID, secret := os.Getenv("WECHAT_APPID"), os.Getenv("WECHAT_APPSECRET")
-	var opts []offiaccount.Option
+	var opts []offiaccount.ClientOption
 	if *fake {
 		appID, secret = "wx2c2769f8efd9abc2", "fake-secret"
 		base, stop, err := startFakeWeChat()
@@ -43,12 +43,12 @@ func main() {
 			log.Fatal(err)
 		}
 		defer stop()
-		opts = append(opts, offiaccount.WithBaseURL(base))
+		opts = append(opts, offiaccount.WithClientBaseURL(base))
 	}
 	if appID == "" || secret == "" {
 		log.Fatal("set WECHAT_APPID and WECHAT_APPSECRET, or run with -fake")
 	}
-	client, err := offiaccount.New(appID, secret, opts...)
+	client, err := offiaccount.NewClient(appID, secret, opts...)
 	if err != nil {
 		log.Fatal(err)
 	}

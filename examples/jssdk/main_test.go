@@ -18,7 +18,7 @@ func TestPageFetchesItsConfig(t *testing.T) {
 	base, stop, err := startFakeWeChat()
 	require.NoError(t, err)
 	defer stop()
-	client, err := offiaccount.New("wx2c2769f8efd9abc2", "fake-secret", offiaccount.WithBaseURL(base))
+	client, err := offiaccount.NewClient("wx2c2769f8efd9abc2", "fake-secret", offiaccount.WithClientBaseURL(base))
 	require.NoError(t, err)
 	h, err := newServer(client, []string{"127.0.0.1"})
 	require.NoError(t, err)
