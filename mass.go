@@ -201,14 +201,24 @@ type MassDuplicateError struct {
 
 // Error names the earlier msg_id.
 func (e *MassDuplicateError) Error() string {
-	return e.Err.Error() + " (earlier msg_id " + strconv.FormatInt(e.MsgID, 10) + ")"
+	msg := ErrMassDuplicate.Error()
+	if e.Err != nil {
+		msg = e.Err.Error()
+	}
+	return msg + " (earlier msg_id " + strconv.FormatInt(e.MsgID, 10) + ")"
 }
 
 // Is matches ErrMassDuplicate.
 func (e *MassDuplicateError) Is(target error) bool { return target == ErrMassDuplicate }
 
-// Unwrap returns the *APIError.
-func (e *MassDuplicateError) Unwrap() error { return e.Err }
+// Unwrap returns the *APIError, or nil when there is none (a nil *APIError in an error
+// interface would panic in errors.Is).
+func (e *MassDuplicateError) Unwrap() error {
+	if e.Err == nil {
+		return nil
+	}
+	return e.Err
+}
 
 // massBody is a MassMessage with its audience, as sendall, send and preview take it.
 type massBody struct {

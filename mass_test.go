@@ -273,3 +273,17 @@ func ExampleClient_SendMass() {
 	// true
 	// offiaccount: invalid request: /cgi-bin/message/mass/send: touser holds 1 distinct OpenIDs, WeChat takes 2 to 10000
 }
+
+// A MassDuplicateError built without its *APIError (in a caller's own test, say) still
+// describes itself and answers errors.Is without panicking.
+func TestMassDuplicateErrorWithoutAPIError(t *testing.T) {
+	t.Parallel()
+	err := error(&MassDuplicateError{MsgID: 42})
+	assert.NotPanics(t, func() {
+		assert.Contains(t, err.Error(), "earlier msg_id 42")
+		assert.True(t, errors.Is(err, ErrMassDuplicate))
+		assert.False(t, errors.Is(err, ErrBusy))
+		var apiErr *APIError
+		assert.False(t, errors.As(err, &apiErr))
+	})
+}
