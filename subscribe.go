@@ -207,7 +207,7 @@ func (c *Client) AddSubscribeTemplate(ctx context.Context, tid int, kidList []in
 
 // DeleteSubscribeTemplate removes the template priTmplID from the account (deltemplate).
 //
-// https://developers.weixin.qq.com/doc/offiaccount/Subscription_Messages/api.html
+// https://developers.weixin.qq.com/doc/service/api/notify/notify/api_delwxanewtemplate.html
 func (c *Client) DeleteSubscribeTemplate(ctx context.Context, priTmplID string) error {
 	const path = "/wxaapi/newtmpl/deltemplate"
 	if priTmplID == "" {
@@ -291,8 +291,9 @@ func (m *SubscribeMessage) Validate() error {
 	return nil
 }
 
-// SendSubscribeMessage sends a subscribe notification (bizsend) and returns its msgid,
-// which the subscribe_msg_sent_event reporting the delivery carries. WeChat answers 43101
+// SendSubscribeMessage sends a subscribe notification (bizsend) and returns its msgid when
+// WeChat's answer carries one (the documented answer has only errcode and errmsg, so it may be
+// 0); the subscribe_msg_sent_event reporting the delivery carries the msgid. WeChat answers 43101
 // (ErrUserRefused) when the user has no acceptance of the template left, and 47003 when a
 // value breaks its rule; Validate catches the second before sending.
 //
