@@ -6,9 +6,9 @@ import "context"
 // them, elect (精选) and delete them, and reply. An article is named by the msg_data_id of its
 // mass send and its index in it, from 0.
 
-// MaxCommentPage is the most comments one comment/list call returns: WeChat refuses a count
+// MaxCommentListCount is the most comments one comment/list call returns: WeChat refuses a count
 // of 50 or more.
-const MaxCommentPage = 49
+const MaxCommentListCount = 49
 
 // WeChat errcodes of the comment APIs.
 const (
@@ -81,7 +81,7 @@ type ListCommentsRequest struct {
 	MsgDataID int64       `json:"msg_data_id"` // the mass send
 	Index     int         `json:"index"`       // the article in it, from 0
 	Begin     int         `json:"begin"`       // offset of the first comment, from 0
-	Count     int         `json:"count"`       // 1 to MaxCommentPage
+	Count     int         `json:"count"`       // 1 to MaxCommentListCount
 	Type      CommentType `json:"type"`
 }
 
@@ -118,8 +118,8 @@ func (c *Client) ListComments(ctx context.Context, r ListCommentsRequest) (*Comm
 	switch {
 	case r.Begin < 0:
 		return nil, invalidf(path, "begin %d must be 0 or more", r.Begin)
-	case r.Count < 1 || r.Count > MaxCommentPage:
-		return nil, invalidf(path, "count %d, want 1 to %d (WeChat refuses 50 or more)", r.Count, MaxCommentPage)
+	case r.Count < 1 || r.Count > MaxCommentListCount:
+		return nil, invalidf(path, "count %d, want 1 to %d (WeChat refuses 50 or more)", r.Count, MaxCommentListCount)
 	case r.Type < CommentAll || r.Type > CommentElected:
 		return nil, invalidf(path, "type %d, want 0, 1 or 2", r.Type)
 	}
@@ -130,12 +130,12 @@ func (c *Client) ListComments(ctx context.Context, r ListCommentsRequest) (*Comm
 	return &out, nil
 }
 
-// EachComment walks the comments of type t of an article page by page and calls fn with
-// each non-empty page; an error from fn stops the walk and is returned.
+// EachComment calls fn with every page of the comments of type t of an article
+// (MaxCommentListCount a page) until the list ends, fn returns an error, or ctx is done.
 func (c *Client) EachComment(ctx context.Context, msgDataID int64, index int, t CommentType, fn func([]Comment) error) error {
 	return eachOffsetPage(func(begin int) ([]Comment, int, error) {
 		page, err := c.ListComments(ctx, ListCommentsRequest{MsgDataID: msgDataID, Index: index,
-			Begin: begin, Count: MaxCommentPage, Type: t})
+			Begin: begin, Count: MaxCommentListCount, Type: t})
 		if err != nil {
 			return nil, 0, err
 		}

@@ -25,24 +25,27 @@ const (
 	CodeProductAbilityNotOpen    = 53406 // 请先开通带货能力
 )
 
-// Article kinds of a draft (article_type).
+// ArticleType is the kind of a draft article (article_type).
+type ArticleType string
+
+// Article kinds of a draft.
 const (
-	ArticleTypeNews    = "news"    // 图文消息: the default
-	ArticleTypeNewsPic = "newspic" // 图片消息: pictures with a short text
+	ArticleTypeNews    ArticleType = "news"    // 图文消息: the default
+	ArticleTypeNewsPic ArticleType = "newspic" // 图片消息: pictures with a short text
 )
 
-// Documented limits of a draft article, checked before a draft is sent. Lengths are in
-// characters (字) unless they say bytes.
+// Documented limits of a draft article, checked before a draft is sent: Runes counts
+// characters (字), Bytes counts UTF-8 bytes.
 const (
 	MaxDraftArticles          = 8       // articles of one draft (多图文)
-	MaxArticleTitleLen        = 32      // title
-	MaxArticleAuthorLen       = 16      // author
-	MaxArticleDigestLen       = 128     // digest
-	MaxArticleContentLen      = 20000   // content, exclusive ("少于2万字符")
+	MaxArticleTitleRunes      = 32      // title
+	MaxArticleAuthorRunes     = 16      // author
+	MaxArticleDigestRunes     = 128     // digest
+	MaxArticleContentRunes    = 20000   // content, exclusive ("少于2万字符")
 	MaxArticleContentBytes    = 1 << 20 // content, exclusive ("小于1M")
 	MaxArticleSourceURLBytes  = 1024    // content_source_url
 	MaxNewsPicImages          = 20      // image_info.image_list of a newspic article
-	MaxArticleMediaIDLen      = 128     // thumb_media_id, image_media_id
+	MaxArticleMediaIDBytes    = 128     // thumb_media_id, image_media_id
 	MaxDraftListCount         = 20      // count of draft/batchget and freepublish/batchget
 	articlePicCropCoordinates = 4
 )
@@ -55,15 +58,15 @@ const (
 // The fields after ProductInfo are filled in by WeChat in what GetDraft, ListDrafts,
 // GetPublishedArticle and ListPublishedArticles return, and ignored when sent.
 type DraftArticle struct {
-	ArticleType        string `json:"article_type,omitempty"` // ArticleTypeNews (default) or ArticleTypeNewsPic
-	Title              string `json:"title"`
-	Author             string `json:"author,omitempty"`
-	Digest             string `json:"digest,omitempty"` // summary of a single-article draft; WeChat takes the first 54 characters of content when empty
-	Content            string `json:"content"`          // HTML, scripts removed by WeChat
-	ContentSourceURL   string `json:"content_source_url,omitempty"`
-	ThumbMediaID       string `json:"thumb_media_id,omitempty"`        // cover, required for news
-	NeedOpenComment    int    `json:"need_open_comment,omitempty"`     // 1 opens comments
-	OnlyFansCanComment int    `json:"only_fans_can_comment,omitempty"` // 1 restricts comments to followers
+	ArticleType        ArticleType `json:"article_type,omitempty"` // ArticleTypeNews (default) or ArticleTypeNewsPic
+	Title              string      `json:"title"`
+	Author             string      `json:"author,omitempty"`
+	Digest             string      `json:"digest,omitempty"` // summary of a single-article draft; WeChat takes the first 54 characters of content when empty
+	Content            string      `json:"content"`          // HTML, scripts removed by WeChat
+	ContentSourceURL   string      `json:"content_source_url,omitempty"`
+	ThumbMediaID       string      `json:"thumb_media_id,omitempty"`        // cover, required for news
+	NeedOpenComment    int         `json:"need_open_comment,omitempty"`     // 1 opens comments
+	OnlyFansCanComment int         `json:"only_fans_can_comment,omitempty"` // 1 restricts comments to followers
 	// PicCrop2351 and PicCrop11 crop the cover to 2.35:1 and 1:1, as "X1_Y1_X2_Y2" with
 	// coordinates from 0 to 1 relative to the picture, e.g. "0.1945_0_1_0.5236".
 	PicCrop2351 string `json:"pic_crop_235_1,omitempty"`
@@ -131,26 +134,26 @@ func (a *DraftArticle) validate(path, where string) error {
 		return bad("article_type %q is neither news nor newspic", a.ArticleType)
 	case strings.TrimSpace(a.Title) == "":
 		return bad("empty title")
-	case runes(a.Title) > MaxArticleTitleLen:
-		return bad("title has %d characters, more than %d", runes(a.Title), MaxArticleTitleLen)
-	case runes(a.Author) > MaxArticleAuthorLen:
-		return bad("author has %d characters, more than %d", runes(a.Author), MaxArticleAuthorLen)
-	case runes(a.Digest) > MaxArticleDigestLen:
-		return bad("digest has %d characters, more than %d", runes(a.Digest), MaxArticleDigestLen)
+	case runes(a.Title) > MaxArticleTitleRunes:
+		return bad("title has %d characters, more than %d", runes(a.Title), MaxArticleTitleRunes)
+	case runes(a.Author) > MaxArticleAuthorRunes:
+		return bad("author has %d characters, more than %d", runes(a.Author), MaxArticleAuthorRunes)
+	case runes(a.Digest) > MaxArticleDigestRunes:
+		return bad("digest has %d characters, more than %d", runes(a.Digest), MaxArticleDigestRunes)
 	case strings.TrimSpace(a.Content) == "":
 		return bad("empty content")
 	case len(a.Content) >= MaxArticleContentBytes:
 		return bad("content has %d bytes, must be less than 1 MB", len(a.Content))
-	case runes(a.Content) >= MaxArticleContentLen:
-		return bad("content has %d characters, must be less than %d", runes(a.Content), MaxArticleContentLen)
+	case runes(a.Content) >= MaxArticleContentRunes:
+		return bad("content has %d characters, must be less than %d", runes(a.Content), MaxArticleContentRunes)
 	case len(a.ContentSourceURL) > MaxArticleSourceURLBytes:
 		return bad("content_source_url has %d bytes, more than %d", len(a.ContentSourceURL), MaxArticleSourceURLBytes)
 	case a.NeedOpenComment != 0 && a.NeedOpenComment != 1:
 		return bad("need_open_comment must be 0 or 1, got %d", a.NeedOpenComment)
 	case a.OnlyFansCanComment != 0 && a.OnlyFansCanComment != 1:
 		return bad("only_fans_can_comment must be 0 or 1, got %d", a.OnlyFansCanComment)
-	case len(a.ThumbMediaID) > MaxArticleMediaIDLen:
-		return bad("thumb_media_id longer than %d characters", MaxArticleMediaIDLen)
+	case len(a.ThumbMediaID) > MaxArticleMediaIDBytes:
+		return bad("thumb_media_id longer than %d bytes", MaxArticleMediaIDBytes)
 	}
 	for _, c := range []struct{ name, v string }{{"pic_crop_235_1", a.PicCrop2351}, {"pic_crop_1_1", a.PicCrop11}} {
 		if c.v != "" && !validCrop(c.v) {
@@ -174,8 +177,8 @@ func (a *DraftArticle) validateNewsPic(bad func(string, ...any) error) error {
 		return bad("image_info.image_list has %d pictures, more than %d", n, MaxNewsPicImages)
 	}
 	for i, img := range a.ImageInfo.ImageList {
-		if img.ImageMediaID == "" || len(img.ImageMediaID) > MaxArticleMediaIDLen {
-			return bad("image_info.image_list[%d].image_media_id empty or longer than %d characters", i, MaxArticleMediaIDLen)
+		if img.ImageMediaID == "" || len(img.ImageMediaID) > MaxArticleMediaIDBytes {
+			return bad("image_info.image_list[%d].image_media_id empty or longer than %d bytes", i, MaxArticleMediaIDBytes)
 		}
 	}
 	if a.CoverInfo != nil {

@@ -9,8 +9,9 @@ package offiaccount
 // subscribe notification (订阅通知) the event is about.
 type SubscribeMsgItem struct {
 	TemplateID string // TemplateId
-	// SubscribeStatusString is "accept" or "reject" (popup and change events).
-	SubscribeStatusString string
+	// SubscribeStatusString is SubscribeStatusAccept or SubscribeStatusReject (popup and
+	// change events).
+	SubscribeStatusString SubscribeStatus
 	// PopupScene is where the popup appeared (popup events): 1 an H5 page, 2 an article;
 	// 0 in mini programs.
 	PopupScene int
@@ -21,10 +22,14 @@ type SubscribeMsgItem struct {
 	ErrorStatus string
 }
 
+// SubscribeStatus is the user's answer to a subscribe notification template
+// (SubscribeStatusString).
+type SubscribeStatus string
+
 // Values of SubscribeMsgItem.SubscribeStatusString.
 const (
-	SubscribeStatusAccept = "accept"
-	SubscribeStatusReject = "reject"
+	SubscribeStatusAccept SubscribeStatus = "accept" // the user agreed (同意)
+	SubscribeStatusReject SubscribeStatus = "reject" // the user declined or turned it off (取消)
 )
 
 // CopyrightCheckResult is the originality check of a mass send (MASSSENDJOBFINISH).
@@ -124,7 +129,7 @@ func (m *Message) fillSubscribeMsgList(nodes []xmlNode, parent int) error {
 			case "TemplateId":
 				it.TemplateID = v
 			case "SubscribeStatusString":
-				it.SubscribeStatusString = v
+				it.SubscribeStatusString = SubscribeStatus(v)
 			case "PopupScene":
 				it.PopupScene, err = parseSmallIntField("List.PopupScene", v)
 			case "MsgID", "MsgId":

@@ -17,11 +17,19 @@ func ExampleClient_ListKFAccounts() {
 	defer stop()
 	ctx := context.Background()
 
-	staff, _ := client.ListKFAccounts(ctx)
+	staff, err := client.ListKFAccounts(ctx)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
 	for _, k := range staff {
 		fmt.Printf("%s %s [%s]\n", k.Account, k.Nickname, k.InviteStatus)
 	}
-	online, _ := client.ListOnlineKFAccounts(ctx)
+	online, err := client.ListOnlineKFAccounts(ctx)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
 	fmt.Println(online[0].Account, "serves", online[0].AcceptedCase)
 	// Output:
 	// alice@gh_shop 小艾 []
@@ -56,11 +64,15 @@ func ExampleClient_ListComments() {
 	defer stop()
 	ctx := context.Background()
 
-	page, _ := client.ListComments(ctx, ListCommentsRequest{MsgDataID: 2247483650, Index: 0, Count: 20, Type: CommentElected})
+	page, err := client.ListComments(ctx, ListCommentsRequest{MsgDataID: 2247483650, Index: 0, Count: 20, Type: CommentElected})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
 	for _, c := range page.Comments {
 		fmt.Println(c.UserCommentID, c.OpenID, c.Content)
 	}
-	err := client.AddCommentReply(ctx, 2247483650, 0, 7, "谢谢！")
+	err = client.AddCommentReply(ctx, 2247483650, 0, 7, "谢谢！")
 	fmt.Println(errors.Is(err, ErrInvalidRequest), err)
 	// Output:
 	// 7 o-alice 写得好
@@ -76,8 +88,16 @@ func ExampleClient_GenShortKey() {
 	defer stop()
 	ctx := context.Background()
 
-	key, _ := client.GenShortKey(ctx, "order=42", 24*time.Hour)
-	data, _ := client.GetShortKey(ctx, key)
+	key, err := client.GenShortKey(ctx, "order=42", 24*time.Hour)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	data, err := client.GetShortKey(ctx, key)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
 	fmt.Println(key, data.LongData, data.ExpireSeconds)
 	// Output:
 	// iTqRJFSEqk9RvPk order=42 86300

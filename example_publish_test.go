@@ -42,7 +42,11 @@ func ExampleClient_SubmitPublish() {
 		fmt.Println(err)
 		return
 	}
-	job, _ := client.GetPublishJob(ctx, publishID)
+	job, err := client.GetPublishJob(ctx, publishID)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
 	fmt.Println("status:", job.PublishStatus)
 
 	// WeChat pushes PUBLISHJOBFINISH when the job is done; the fake does it on its clock.

@@ -84,7 +84,7 @@ type kfAccountBody struct {
 // official account's WeChat ID) and nickname at most 16 characters. The account works once
 // a WeChat user is bound to it with [Client.InviteKFWorker].
 //
-// https://developers.weixin.qq.com/doc/service/Customer_Service/Customer_Service_Management.html
+// https://developers.weixin.qq.com/doc/service/api/customer/servicermanage/api_addkfaccount.html
 func (c *Client) AddKFAccount(ctx context.Context, account, nickname string) error {
 	const p = "/customservice/kfaccount/add"
 	if err := validKFAccount(p, account); err != nil {
@@ -98,7 +98,7 @@ func (c *Client) AddKFAccount(ctx context.Context, account, nickname string) err
 
 // UpdateKFAccount changes the nickname of a customer-service account.
 //
-// https://developers.weixin.qq.com/doc/service/Customer_Service/Customer_Service_Management.html
+// https://developers.weixin.qq.com/doc/service/api/customer/servicermanage/api_updatekfaccount.html
 func (c *Client) UpdateKFAccount(ctx context.Context, account, nickname string) error {
 	const p = "/customservice/kfaccount/update"
 	if err := validKFAccount(p, account); err != nil {
@@ -173,7 +173,7 @@ type KFAccount struct {
 
 // ListKFAccounts returns every customer-service account (getkflist).
 //
-// https://developers.weixin.qq.com/doc/service/Customer_Service/Customer_Service_Management.html
+// https://developers.weixin.qq.com/doc/service/api/customer/servicermanage/api_getkflist.html
 func (c *Client) ListKFAccounts(ctx context.Context) ([]KFAccount, error) {
 	var out struct {
 		List []KFAccount `json:"kf_list"`
@@ -193,7 +193,7 @@ type KFOnline struct {
 // ListOnlineKFAccounts returns the customer-service accounts that are online
 // (getonlinekflist).
 //
-// https://developers.weixin.qq.com/doc/service/Customer_Service/Customer_Service_Management.html
+// https://developers.weixin.qq.com/doc/service/api/customer/servicermanage/api_getonlinekflist.html
 func (c *Client) ListOnlineKFAccounts(ctx context.Context) ([]KFOnline, error) {
 	var out struct {
 		List []KFOnline `json:"kf_online_list"`
@@ -346,9 +346,9 @@ func (c *Client) ListKFMsgRecords(ctx context.Context, start, end time.Time, msg
 	return &out, nil
 }
 
-// EachKFMsgRecord walks the chat history between start and end (at most 24 hours apart)
-// page by page, 10000 records at a time, and calls fn with each non-empty page; an error from
-// fn stops the walk and is returned.
+// EachKFMsgRecord calls fn with every page of the chat history between start and end (at
+// most 24 hours apart; MaxKFMsgRecordNumber records a page) until the history ends, fn
+// returns an error, or ctx is done.
 func (c *Client) EachKFMsgRecord(ctx context.Context, start, end time.Time, fn func([]KFMsgRecord) error) error {
 	for msgID := int64(1); ; {
 		page, err := c.ListKFMsgRecords(ctx, start, end, msgID, MaxKFMsgRecordNumber)

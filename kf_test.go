@@ -133,12 +133,12 @@ func TestKFEvents(t *testing.T) {
 		`<MsgType>event</MsgType><Event>kf_switch_session</Event><FromKfAccount>a@gh</FromKfAccount><ToKfAccount>b@gh</ToKfAccount></xml>`))
 	require.NoError(t, err)
 	assert.Equal(t, EventKFSwitchSession, m.Event)
-	assert.Equal(t, "a@gh", m.FromKFAccount())
-	assert.Equal(t, "b@gh", m.ToKFAccount())
-	assert.Equal(t, "", m.KFAccount())
+	assert.Equal(t, "a@gh", m.FromKFAccount)
+	assert.Equal(t, "b@gh", m.ToKFAccount)
+	assert.Equal(t, "", m.KFAccount)
 	m, err = ParseMessage([]byte(`<xml><ToUserName>gh</ToUserName><FromUserName>oU</FromUserName><CreateTime>1</CreateTime>` +
 		`<MsgType>event</MsgType><Event>kf_create_session</Event><KfAccount><![CDATA[a@gh]]></KfAccount></xml>`))
 	require.NoError(t, err)
 	assert.Equal(t, EventKFCreateSession, m.Event)
-	assert.Equal(t, "a@gh", m.KFAccount())
+	assert.Equal(t, "a@gh", m.KFAccount)
 }

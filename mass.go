@@ -27,10 +27,10 @@ const (
 
 // Limits of mass sending, checked before a request leaves.
 const (
-	MassMinOpenIDs        = 2     // fewest OpenIDs message/mass/send accepts
-	MassMaxOpenIDs        = 10000 // most OpenIDs message/mass/send accepts
-	MassMaxClientMsgIDLen = 64    // bytes of a clientmsgid
-	MassMaxSpeed          = 4     // speed/set levels are 0 (fastest) to 4
+	MinMassOpenIDs          = 2     // fewest OpenIDs message/mass/send accepts
+	MaxMassOpenIDs          = 10000 // most OpenIDs message/mass/send accepts
+	MaxMassClientMsgIDBytes = 64    // bytes of a clientmsgid
+	MaxMassSpeed            = 4     // speed/set levels are 0 (fastest) to 4
 )
 
 // MassMsgType is the kind of a mass message (msgtype).
@@ -171,8 +171,8 @@ func (m *MassMessage) validate(path string) error {
 	if missing {
 		return invalidf(path, "msgtype %s without its %s body", m.MsgType, massBodyName(m.MsgType))
 	}
-	if len(m.ClientMsgID) > MassMaxClientMsgIDLen {
-		return invalidf(path, "clientmsgid is %d bytes, the limit is %d", len(m.ClientMsgID), MassMaxClientMsgIDLen)
+	if len(m.ClientMsgID) > MaxMassClientMsgIDBytes {
+		return invalidf(path, "clientmsgid is %d bytes, the limit is %d", len(m.ClientMsgID), MaxMassClientMsgIDBytes)
 	}
 	return nil
 }
@@ -201,14 +201,24 @@ type MassDuplicateError struct {
 
 // Error names the earlier msg_id.
 func (e *MassDuplicateError) Error() string {
-	return e.Err.Error() + " (earlier msg_id " + strconv.FormatInt(e.MsgID, 10) + ")"
+	msg := ErrMassDuplicate.Error()
+	if e.Err != nil {
+		msg = e.Err.Error()
+	}
+	return msg + " (earlier msg_id " + strconv.FormatInt(e.MsgID, 10) + ")"
 }
 
 // Is matches ErrMassDuplicate.
 func (e *MassDuplicateError) Is(target error) bool { return target == ErrMassDuplicate }
 
-// Unwrap returns the *APIError.
-func (e *MassDuplicateError) Unwrap() error { return e.Err }
+// Unwrap returns the *APIError, or nil when there is none (a nil *APIError in an error
+// interface would panic in errors.Is).
+func (e *MassDuplicateError) Unwrap() error {
+	if e.Err == nil {
+		return nil
+	}
+	return e.Err
+}
 
 // massBody is a MassMessage with its audience, as sendall, send and preview take it.
 type massBody struct {
@@ -290,9 +300,9 @@ func (c *Client) SendMass(ctx context.Context, openIDs []string, m MassMessage) 
 			list = append(list, id)
 		}
 	}
-	if len(list) < MassMinOpenIDs || len(list) > MassMaxOpenIDs {
+	if len(list) < MinMassOpenIDs || len(list) > MaxMassOpenIDs {
 		return nil, invalidf(pathMassSend, "touser holds %d distinct OpenIDs, WeChat takes %d to %d",
-			len(list), MassMinOpenIDs, MassMaxOpenIDs)
+			len(list), MinMassOpenIDs, MaxMassOpenIDs)
 	}
 	if err := m.validate(pathMassSend); err != nil {
 		return nil, err
@@ -461,8 +471,8 @@ func (c *Client) GetMassSpeed(ctx context.Context) (*MassSpeed, error) {
 // https://developers.weixin.qq.com/doc/service/api/notify/message/api_setspeed.html
 func (c *Client) SetMassSpeed(ctx context.Context, speed int) error {
 	const path = "/cgi-bin/message/mass/speed/set"
-	if speed < 0 || speed > MassMaxSpeed {
-		return invalidf(path, "speed %d is outside 0..%d", speed, MassMaxSpeed)
+	if speed < 0 || speed > MaxMassSpeed {
+		return invalidf(path, "speed %d is outside 0..%d", speed, MaxMassSpeed)
 	}
 	in := struct {
 		Speed int `json:"speed"`

@@ -75,7 +75,7 @@ func TestSendMassRejectedLocally(t *testing.T) {
 	t.Parallel()
 	c, mt := newMockClient(t)
 	ctx := context.Background()
-	many := make([]string, MassMaxOpenIDs+1)
+	many := make([]string, MaxMassOpenIDs+1)
 	for i := range many {
 		many[i] = fmt.Sprint("o", i)
 	}
@@ -101,7 +101,7 @@ func TestSendMassRejectedLocally(t *testing.T) {
 		"preview no wxname": func() error { _, err := c.PreviewMassToWXName(ctx, "", MassText("x")); return err },
 		"long clientmsgid": func() error {
 			m := MassText("x")
-			m.ClientMsgID = strings.Repeat("k", MassMaxClientMsgIDLen+1)
+			m.ClientMsgID = strings.Repeat("k", MaxMassClientMsgIDBytes+1)
 			_, err := c.SendMassToAll(ctx, m)
 			return err
 		},
@@ -118,11 +118,11 @@ func TestSendMassRejectedLocally(t *testing.T) {
 
 	// 64 bytes of clientmsgid are allowed; 10000 OpenIDs too.
 	expect(t, mt, apiCall{method: http.MethodPost, path: "/cgi-bin/message/mass/send",
-		body:   `{"touser":["` + strings.Join(many[:MassMaxOpenIDs], `","`) + `"],"msgtype":"text","text":{"content":"x"},"clientmsgid":"` + strings.Repeat("k", 64) + `"}`,
+		body:   `{"touser":["` + strings.Join(many[:MaxMassOpenIDs], `","`) + `"],"msgtype":"text","text":{"content":"x"},"clientmsgid":"` + strings.Repeat("k", 64) + `"}`,
 		answer: `{"errcode":0,"errmsg":"ok","msg_id":1}`})
 	m := MassText("x")
 	m.ClientMsgID = strings.Repeat("k", 64)
-	_, err := c.SendMass(ctx, many[:MassMaxOpenIDs], m)
+	_, err := c.SendMass(ctx, many[:MaxMassOpenIDs], m)
 	require.NoError(t, err)
 }
 
@@ -272,4 +272,18 @@ func ExampleClient_SendMass() {
 	// Output:
 	// true
 	// offiaccount: invalid request: /cgi-bin/message/mass/send: touser holds 1 distinct OpenIDs, WeChat takes 2 to 10000
+}
+
+// A MassDuplicateError built without its *APIError (in a caller's own test, say) still
+// describes itself and answers errors.Is without panicking.
+func TestMassDuplicateErrorWithoutAPIError(t *testing.T) {
+	t.Parallel()
+	err := error(&MassDuplicateError{MsgID: 42})
+	assert.NotPanics(t, func() {
+		assert.Contains(t, err.Error(), "earlier msg_id 42")
+		assert.True(t, errors.Is(err, ErrMassDuplicate))
+		assert.False(t, errors.Is(err, ErrBusy))
+		var apiErr *APIError
+		assert.False(t, errors.As(err, &apiErr))
+	})
 }

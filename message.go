@@ -107,6 +107,11 @@ type Message struct {
 	Precision float64
 	MenuID    string // MenuId: the conditional menu's id, on VIEW and view_miniprogram
 
+	// customer-service session events (kf_events.go)
+	KFAccount     string // KfAccount: the staff of kf_create_session and kf_close_session
+	FromKFAccount string // FromKfAccount: the staff kf_switch_session moved the session from
+	ToKFAccount   string // ToKfAccount: the staff kf_switch_session moved the session to
+
 	ScanCodeInfo     ScanCodeInfo     // scancode_push, scancode_waitmsg
 	SendPicsInfo     SendPicsInfo     // pic_sysphoto, pic_photo_or_album, pic_weixin
 	SendLocationInfo SendLocationInfo // location_select
@@ -287,6 +292,12 @@ func (m *Message) fill(nodes []xmlNode) error {
 			m.Precision, err = parseFloatField(n.name, v)
 		case "MenuId", "MenuID":
 			m.MenuID = v
+		case "KfAccount":
+			m.KFAccount = v
+		case "FromKfAccount":
+			m.FromKFAccount = v
+		case "ToKfAccount":
+			m.ToKFAccount = v
 		case "Status":
 			m.Status = v
 		case "TotalCount":

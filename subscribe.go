@@ -30,10 +30,10 @@ const (
 
 // Limits of subscribe-notification templates, checked before a request leaves.
 const (
-	SubscribeTitlesMaxLimit    = 30 // titles per getpubtemplatetitles page
-	SubscribeMinKeywords       = 2  // fewest keywords (kidList) a template is built of
-	SubscribeMaxKeywords       = 5  // most keywords a template is built of
-	SubscribeMaxSceneDescChars = 15 // characters of sceneDesc
+	MaxSubscribeTemplateTitlesLimit = 30 // titles per getpubtemplatetitles page
+	MinSubscribeKeywords            = 2  // fewest keywords (kidList) a template is built of
+	MaxSubscribeKeywords            = 5  // most keywords a template is built of
+	MaxSubscribeSceneDescRunes      = 15 // characters of sceneDesc
 )
 
 // SubscribeTemplateType says how often a subscription lets the account send.
@@ -124,8 +124,8 @@ func (c *Client) ListSubscribeTemplateTitles(ctx context.Context, categoryIDs []
 		return nil, invalidf(path, "no category ids")
 	case start < 0:
 		return nil, invalidf(path, "start %d is negative", start)
-	case limit < 1 || limit > SubscribeTitlesMaxLimit:
-		return nil, invalidf(path, "limit %d is outside 1..%d", limit, SubscribeTitlesMaxLimit)
+	case limit < 1 || limit > MaxSubscribeTemplateTitlesLimit:
+		return nil, invalidf(path, "limit %d is outside 1..%d", limit, MaxSubscribeTemplateTitlesLimit)
 	}
 	ids := make([]string, len(categoryIDs))
 	for i, id := range categoryIDs {
@@ -174,12 +174,12 @@ func (c *Client) AddSubscribeTemplate(ctx context.Context, tid int, kidList []in
 		return "", invalidf(path, "tid %d is not positive", tid)
 	case fixed && len(kidList) > 0:
 		return "", invalidf(path, "tid %d has fixed keywords: kidList must be empty", tid)
-	case !fixed && (len(kidList) < SubscribeMinKeywords || len(kidList) > SubscribeMaxKeywords):
-		return "", invalidf(path, "kidList holds %d keywords, WeChat takes %d to %d", len(kidList), SubscribeMinKeywords, SubscribeMaxKeywords)
+	case !fixed && (len(kidList) < MinSubscribeKeywords || len(kidList) > MaxSubscribeKeywords):
+		return "", invalidf(path, "kidList holds %d keywords, WeChat takes %d to %d", len(kidList), MinSubscribeKeywords, MaxSubscribeKeywords)
 	case n == 0:
 		return "", invalidf(path, "empty sceneDesc")
-	case n > SubscribeMaxSceneDescChars || !utf8.ValidString(sceneDesc):
-		return "", invalidf(path, "sceneDesc is %d characters, the limit is %d", n, SubscribeMaxSceneDescChars)
+	case n > MaxSubscribeSceneDescRunes || !utf8.ValidString(sceneDesc):
+		return "", invalidf(path, "sceneDesc is %d characters, the limit is %d", n, MaxSubscribeSceneDescRunes)
 	}
 	seen := make(map[int]bool, len(kidList))
 	for _, k := range kidList {
@@ -207,7 +207,7 @@ func (c *Client) AddSubscribeTemplate(ctx context.Context, tid int, kidList []in
 
 // DeleteSubscribeTemplate removes the template priTmplID from the account (deltemplate).
 //
-// https://developers.weixin.qq.com/doc/offiaccount/Subscription_Messages/api.html
+// https://developers.weixin.qq.com/doc/service/api/notify/notify/api_delwxanewtemplate.html
 func (c *Client) DeleteSubscribeTemplate(ctx context.Context, priTmplID string) error {
 	const path = "/wxaapi/newtmpl/deltemplate"
 	if priTmplID == "" {
@@ -291,8 +291,9 @@ func (m *SubscribeMessage) Validate() error {
 	return nil
 }
 
-// SendSubscribeMessage sends a subscribe notification (bizsend) and returns its msgid,
-// which the subscribe_msg_sent_event reporting the delivery carries. WeChat answers 43101
+// SendSubscribeMessage sends a subscribe notification (bizsend) and returns its msgid when
+// WeChat's answer carries one (the documented answer has only errcode and errmsg, so it may be
+// 0); the subscribe_msg_sent_event reporting the delivery carries the msgid. WeChat answers 43101
 // (ErrUserRefused) when the user has no acceptance of the template left, and 47003 when a
 // value breaks its rule; Validate catches the second before sending.
 //

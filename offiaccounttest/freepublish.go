@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strconv"
 	"time"
+
+	"github.com/wxgo/offiaccount"
 )
 
 // Publishing (发布能力): a submitted draft becomes a publish job that finishes PublishDelay
@@ -47,15 +49,16 @@ type publishedRecord struct {
 	visible   time.Time // the job's end; invisible before
 }
 
-// FailNextPublish makes appID's next publish job end with publish_status status (2
-// original-content failure, 3 regular failure, 4 audit failure) and the failed articles
-// failIdx (from 1), instead of publishing. Calls queue up like FailNext.
-func (p *Platform) FailNextPublish(appID string, status int, failIdx ...int) {
+// FailNextPublish makes appID's next publish job end with publish_status status
+// (offiaccount.PublishStatusOriginalFailed, PublishStatusFailed or PublishStatusAuditFailed)
+// and the failed articles failIdx (from 1), instead of publishing. Calls queue up like
+// FailNext.
+func (p *Platform) FailNextPublish(appID string, status offiaccount.PublishStatus, failIdx ...int) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if a, ok := p.accounts[appID]; ok {
 		s := a.publishing()
-		s.outcomes = append(s.outcomes, publishOutcome{status, slices.Clone(failIdx)})
+		s.outcomes = append(s.outcomes, publishOutcome{int(status), slices.Clone(failIdx)})
 	}
 }
 

@@ -135,7 +135,7 @@ func TestPublishJobFailure(t *testing.T) {
 	mediaID, err := c.AddDraft(ctx, article(thumb, "会被拒"), article(thumb, "也被拒"))
 	require.NoError(t, err)
 
-	p.FailNextPublish(sdkAppID, int(offiaccount.PublishStatusAuditFailed), 1, 2)
+	p.FailNextPublish(sdkAppID, offiaccount.PublishStatusAuditFailed, 1, 2)
 	publishID, err := c.SubmitPublish(ctx, mediaID)
 	require.NoError(t, err)
 	p.Advance(offiaccounttest.PublishDelay)
