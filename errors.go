@@ -123,6 +123,7 @@ const (
 	CodeIPNotWhitelisted   = 40164 // 调用接口的 IP 地址不在白名单中
 	CodeMissingAccessToken = 41001 // 缺少 access_token 参数
 	CodeAccessTokenExpired = 42001 // access_token 超时
+	CodeUserRefused        = 43101 // the user refused the account's messages, or has no subscription to use (ErrUserRefused)
 	CodeQuotaReached       = 45009 // 接口调用超过限制
 	CodeRateLimited        = 45011 // API 调用太频繁
 	CodeMenuNotExist       = 46003 // 不存在的菜单数据
@@ -176,7 +177,7 @@ func (e *APIError) Is(target error) bool {
 	case ErrIPNotWhitelisted:
 		return e.Code == CodeIPNotWhitelisted
 	case ErrUserRefused:
-		return e.Code == CodeTemplateUserRefused
+		return e.Code == CodeUserRefused
 	}
 	return false
 }

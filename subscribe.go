@@ -17,7 +17,6 @@ import (
 
 // WeChat errcodes of subscribe notifications.
 const (
-	CodeSubscribeUserRefused    = 43101  // the user refused, never accepted, or used up the subscription
 	CodeSubscribeDataInvalid    = 47003  // a data value breaks its keyword's rule; errmsg names it
 	CodeSubscribeInvalidPage    = 41030  // page is not a page of the mini program
 	CodeSubscribeAccountBanned  = 200011 // the account may not manage templates

@@ -138,7 +138,7 @@ func TestSendSubscribeMessage(t *testing.T) {
 		answer: `{"errcode":43101,"errmsg":"user refuse to accept the msg rid: 6472dfd0-536f4e2c-16f28abc"}`})
 	_, err = c.SendSubscribeMessage(ctx, SubscribeMessage{ToUser: "OPENID", TemplateID: "T",
 		Data: SubscribeValues(map[string]string{"phrase3": "审核通过"})})
-	requireAPIError(t, err, CodeSubscribeUserRefused, "/cgi-bin/message/subscribe/bizsend")
+	requireAPIError(t, err, CodeUserRefused, "/cgi-bin/message/subscribe/bizsend")
 	assert.True(t, errors.Is(err, ErrUserRefused))
 	assert.False(t, errors.Is(err, ErrBusy))
 }

@@ -20,7 +20,6 @@ import (
 const (
 	CodeInvalidTemplateID   = 40037 // template_id unknown to the account
 	CodeInvalidKeywordName  = 40246 // keyword_name_list empty or not in the library template
-	CodeTemplateUserRefused = 43101 // the user refused messages of the account
 	CodeTemplateBanned      = 43116 // the template was banned for abuse
 )
 

@@ -121,7 +121,7 @@ func TestFakeSubscribeNeedsAcceptance(t *testing.T) {
 	id := addShippingTemplate(t, c)
 
 	_, err := c.SendSubscribeMessage(ctx, shippingNotice("o-buyer", id))
-	requireCode(t, err, offiaccount.CodeSubscribeUserRefused)
+	requireCode(t, err, offiaccount.CodeUserRefused)
 	assert.True(t, errors.Is(err, offiaccount.ErrUserRefused))
 
 	require.NoError(t, p.AcceptSubscription(sdkAppID, "o-buyer", id))
@@ -157,7 +157,7 @@ func TestFakeSubscribeNeedsAcceptance(t *testing.T) {
 
 	// A one-time acceptance is used up.
 	_, err = c.SendSubscribeMessage(ctx, shippingNotice("o-buyer", id))
-	requireCode(t, err, offiaccount.CodeSubscribeUserRefused)
+	requireCode(t, err, offiaccount.CodeUserRefused)
 
 	// Two acceptances, then a rejection in the settings drops both.
 	require.NoError(t, p.AcceptSubscription(sdkAppID, "o-buyer", id))
@@ -170,7 +170,7 @@ func TestFakeSubscribeNeedsAcceptance(t *testing.T) {
 	assert.Equal(t, []offiaccount.SubscribeMsgItem{{TemplateID: id, SubscribeStatusString: offiaccount.SubscribeStatusReject}},
 		events.last(t, offiaccount.EventSubscribeMsgChange).SubscribeMsgList)
 	_, err = c.SendSubscribeMessage(ctx, shippingNotice("o-buyer", id))
-	requireCode(t, err, offiaccount.CodeSubscribeUserRefused)
+	requireCode(t, err, offiaccount.CodeUserRefused)
 
 	require.ErrorIs(t, p.AcceptSubscription(sdkAppID, "o-nobody", id), offiaccounttest.ErrUnknown)
 	require.ErrorIs(t, p.AcceptSubscription(sdkAppID, "o-buyer"), offiaccounttest.ErrUnknown)

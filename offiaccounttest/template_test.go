@@ -125,6 +125,6 @@ func TestTemplateSend(t *testing.T) {
 	_, err = c.SendTemplateMessage(ctx, offiaccount.TemplateMessage{ToUser: "o-nobody", TemplateID: tpl})
 	requireCode(t, err, 40003)
 	_, err = c.SendTemplateMessage(ctx, offiaccount.TemplateMessage{ToUser: "o-blocked", TemplateID: tpl})
-	requireCode(t, err, offiaccount.CodeTemplateUserRefused)
+	requireCode(t, err, offiaccount.CodeUserRefused)
 	assert.Len(t, p.SentTemplates(sdkAppID), 6)
 }
