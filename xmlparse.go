@@ -48,9 +48,8 @@ type xmlParser struct {
 	mixed bool
 	// scratch for decoding entity references
 	buf []byte
-	// acc joins the pieces of the value of nodes[accNode-1] (0: none) when comments or
-	// CDATA sections split it, so that many pieces cost linear time, not one concatenation
-	// each. The node's value is set from it when a tag or the document ends.
+	// acc joins the pieces of nodes[accNode-1]'s value (0: none) split by comments or CDATA
+	// sections, in linear time; the value is set from it when a tag or the document ends.
 	acc     []byte
 	accNode int32
 }
@@ -371,11 +370,9 @@ func (p *xmlParser) addText(v string, start int, undecoded bool) {
 	}
 	if p.accNode != idx+1 {
 		if n.value == "" {
-			n.value = v
+			n.value, n.start, n.end = v, -1, -1
 			if undecoded {
 				n.start, n.end = int32(start), int32(start+len(v))
-			} else {
-				n.start, n.end = -1, -1
 			}
 			return
 		}
