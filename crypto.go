@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -272,7 +273,7 @@ func checkAppID(where, appID string) error {
 		return configErrorf(ErrInvalidAppID, "offiaccount: %s: empty AppID", where)
 	}
 	if ws := surroundingSpace(appID); ws != "" {
-		return configErrorf(ErrInvalidAppID, "offiaccount: %s: AppID %q %s; copy it again without surrounding whitespace", where, appID, ws)
+		return configErrorf(ErrInvalidAppID, "offiaccount: %s: AppID %s %s; copy it again without surrounding whitespace", where, quoteAppID(appID), ws)
 	}
 	ok := len(appID) == 2+appIDHexLen && strings.HasPrefix(appID, "wx")
 	for i := 2; ok && i < len(appID); i++ {
@@ -280,10 +281,21 @@ func checkAppID(where, appID string) error {
 		ok = '0' <= c && c <= '9' || 'a' <= c && c <= 'f'
 	}
 	if !ok {
-		return configErrorf(ErrInvalidAppID, "offiaccount: %s: AppID %q cannot be real: an AppID is \"wx\" and %d lowercase hex digits, such as wx2c2769f8efd9abc2 (admin page, 设置与开发 > 基本配置)",
-			where, appID, appIDHexLen)
+		return configErrorf(ErrInvalidAppID, "offiaccount: %s: AppID %s cannot be real: an AppID is \"wx\" and %d lowercase hex digits, such as wx2c2769f8efd9abc2 (admin page, 设置与开发 > 基本配置)",
+			where, quoteAppID(appID), appIDHexLen)
 	}
 	return nil
+}
+
+// quoteAppID quotes a wrong AppID for an error when it looks like an attempt at one (or at
+// the account's gh_ original ID). Anything else may be a secret passed in its place, such as
+// the AppSecret or the EncodingAESKey with the arguments swapped: only its length is told.
+func quoteAppID(appID string) string {
+	v := strings.TrimSpace(appID)
+	if len(v) <= 2+appIDHexLen+6 && (strings.HasPrefix(v, "wx") || strings.HasPrefix(v, "gh_")) {
+		return strconv.Quote(appID)
+	}
+	return "of " + strconv.Itoa(utf8.RuneCountInString(appID)) + " characters (not quoted: is it a secret passed in its place? the AppID comes first)"
 }
 
 // checkSecretValue rejects a secret (AppSecret, callback Token) with surrounding whitespace,

@@ -369,3 +369,28 @@ func TestNewHandlerTokenErrorsSayWhatToFix(t *testing.T) {
 	_, err := NewHandler("mytoken")
 	require.NoError(t, err)
 }
+
+// A secret passed where the AppID goes (arguments swapped) is not quoted in the error that
+// rejects it; a mistyped AppID still is.
+func TestAppIDErrorDoesNotQuoteASwappedSecret(t *testing.T) {
+	t.Parallel()
+	secret := "0123456789abcdef0123456789abcdef" // an AppSecret's shape
+	for _, build := range []func() error{
+		func() error { _, err := NewClient(secret, testAppID); return err },
+		func() error { _, err := NewClient(secret+"\n", testAppID); return err },
+		func() error { _, err := NewMessageCrypter(sampleAESKey, testAppID); return err },
+		func() error {
+			_, err := NewHandler(cbToken, WithHandlerEncodingAESKey(sampleAESKey, testAppID))
+			return err
+		},
+	} {
+		err := build()
+		require.ErrorIs(t, err, ErrInvalidAppID)
+		assert.NotContains(t, err.Error(), secret)
+		assert.NotContains(t, err.Error(), sampleAESKey)
+		assert.NotContains(t, err.Error(), sampleAESKey[:20])
+		assert.Contains(t, err.Error(), "not quoted")
+	}
+	_, err := NewClient("wx2c2769f8efd9abc", testSecret)
+	assert.Contains(t, err.Error(), `"wx2c2769f8efd9abc"`, "a mistyped AppID is still quoted")
+}

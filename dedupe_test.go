@@ -242,8 +242,10 @@ func TestMemoryDedupeStoreSweepsWithoutTraffic(t *testing.T) {
 	ctx := context.Background()
 	for i := 0; i < 1000; i++ {
 		key := strconv.Itoa(i)
-		_, _, _ = s.Claim(ctx, key, time.Now(), 30*time.Millisecond)
-		require.NoError(t, s.Complete(ctx, key, []byte("reply "+key), 20*time.Millisecond, 40*time.Millisecond))
+		// TTLs long enough that the 1000 records are all in before the first expires, even
+		// under the race detector on a loaded machine.
+		_, _, _ = s.Claim(ctx, key, time.Now(), 300*time.Millisecond)
+		require.NoError(t, s.Complete(ctx, key, []byte("reply "+key), 200*time.Millisecond, 400*time.Millisecond))
 	}
 	require.Equal(t, 1000, s.Len())
 	deadline := time.Now().Add(5 * time.Second)

@@ -212,9 +212,16 @@ func (h *Handler) respondStored(r *http.Request, w http.ResponseWriter, stored [
 		h.writeBody(w, nil)
 		return
 	}
-	if stored[0] != replyPlain && !encrypted {
-		// Kept for an encrypted request (or of unknown origin): never unsealed.
+	switch {
+	case stored[0] == replySealed && !encrypted:
+		// Kept for an encrypted request: never unsealed.
 		h.logger.LogAttrs(r.Context(), slog.LevelDebug, "offiaccount: plaintext request for a message answered encrypted; answering success")
+		h.writeBody(w, nil)
+		return
+	case stored[0] != replyPlain && stored[0] != replySealed:
+		// Not written by this version (an older one sharing the store, or a store that
+		// altered it): of unknown origin, so neither unsealed nor cut and sealed.
+		h.logger.LogAttrs(r.Context(), slog.LevelWarn, "offiaccount: stored reply without a known mode; answering success")
 		h.writeBody(w, nil)
 		return
 	}

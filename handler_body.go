@@ -64,23 +64,39 @@ func putBuf(b *[]byte) {
 	bufPools[c].Put(b)
 }
 
-// readBody reads at most max bytes of r into buf, growing it as needed; too large reports
-// false.
-func readBody(r io.Reader, buf []byte, max int64) ([]byte, bool, error) {
+// maxPresize bounds the buffer a body is first read into, whatever Content-Length announces:
+// memory follows the bytes that arrive, so that requests announcing large bodies and sending
+// little (which need no valid signature in safe mode) cannot make the Handler commit a buffer
+// each. Most callbacks fit in the first 4 KiB class anyway.
+const maxPresize = 64 << 10
+
+// readPooled reads at most limit bytes of r (one more reports false) into pooled buffers,
+// starting with room for min(hint, maxPresize) bytes and doubling, up to hint when that is
+// more than the buffer holds, while bytes keep coming. It returns the bytes read and the
+// buffer that holds them, for putBuf.
+func readPooled(r io.Reader, hint int, limit int64) (body []byte, bp *[]byte, fits bool, err error) {
+	bp = getBufSize(min(max(hint, 1), maxPresize))
+	buf := (*bp)[:0]
 	for {
 		if len(buf) == cap(buf) {
-			buf = append(buf, 0)[:len(buf)]
+			next := 2 * cap(buf)
+			if hint > cap(buf) && hint < next {
+				next = hint
+			}
+			nbp := getBufSize(next)
+			nbuf := append((*nbp)[:0], buf...)
+			putBuf(bp)
+			bp, buf = nbp, nbuf
 		}
-		n, err := r.Read(buf[len(buf):cap(buf)])
+		n, rerr := r.Read(buf[len(buf):cap(buf)])
 		buf = buf[:len(buf)+n]
-		if int64(len(buf)) > max {
-			return buf, false, nil
-		}
-		if err == io.EOF {
-			return buf, true, nil
-		}
-		if err != nil {
-			return buf, true, err
+		switch {
+		case int64(len(buf)) > limit:
+			return buf, bp, false, nil
+		case rerr == io.EOF:
+			return buf, bp, true, nil
+		case rerr != nil:
+			return buf, bp, true, rerr
 		}
 	}
 }
@@ -88,25 +104,17 @@ func readBody(r io.Reader, buf []byte, max int64) ([]byte, bool, error) {
 // errBodyTooLarge reports a body over the Handler's cap.
 var errBodyTooLarge = errors.New("body too large")
 
-// readRequestBody reads r's body. A plaintext body (owned) becomes the Message's Raw, so it
-// is read into a buffer of its own, sized from Content-Length when known; an encrypted one is
-// only decoded, so it goes into a pooled buffer, returned as pooled for putBuf.
+// readRequestBody reads r's body into pooled buffers sized from Content-Length when known,
+// growing as bytes arrive. A plaintext body (owned) becomes the Message's Raw, so it is
+// copied into a buffer of its own, exactly its size; an encrypted one is only decoded, so it
+// stays in the pooled buffer, returned as pooled for putBuf.
 func (h *Handler) readRequestBody(r *http.Request, owned bool) (body []byte, pooled *[]byte, err error) {
-	if owned && r.ContentLength > 0 && r.ContentLength <= h.maxBody {
-		// One byte more than announced, so the read ends at EOF without growing.
-		body, fits, err := readBody(r.Body, make([]byte, 0, r.ContentLength+1), h.maxBody)
-		if !fits {
-			return nil, nil, errBodyTooLarge
-		}
-		return body[:len(body):len(body)], nil, err
-	}
-	size := 1 << minBufShift
+	hint := 1 << minBufShift
 	if r.ContentLength > 0 && r.ContentLength <= h.maxBody {
-		size = int(r.ContentLength) + 1
+		// One byte more than announced, so the read ends at EOF without growing.
+		hint = int(r.ContentLength) + 1
 	}
-	bp := getBufSize(size)
-	body, fits, err := readBody(r.Body, (*bp)[:0], h.maxBody)
-	*bp = body[:0] // keep the grown buffer
+	body, bp, fits, err := readPooled(r.Body, hint, h.maxBody)
 	if !fits {
 		putBuf(bp)
 		return nil, nil, errBodyTooLarge
@@ -115,8 +123,7 @@ func (h *Handler) readRequestBody(r *http.Request, owned bool) (body []byte, poo
 		owned := make([]byte, len(body))
 		copy(owned, body)
 		putBuf(bp)
-		body = owned
-		return body, nil, err
+		return owned, nil, err
 	}
 	return body, bp, err
 }

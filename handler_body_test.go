@@ -229,3 +229,48 @@ func TestHandlerEchoesLongText(t *testing.T) {
 		})
 	}
 }
+
+// trickle yields a few bytes and then fails, as a client that announced a large body and
+// stalls (or hangs up) does.
+type trickle struct{ n int }
+
+func (r *trickle) Read(p []byte) (int, error) {
+	if r.n == 0 {
+		return 0, io.ErrUnexpectedEOF
+	}
+	n := min(len(p), r.n)
+	for i := range p[:n] {
+		p[i] = 'x'
+	}
+	r.n -= n
+	return n, nil
+}
+
+// The memory a request's body takes follows the bytes that arrived, not the Content-Length
+// it announced: a client that announces 1 MiB and sends a few bytes (a stalled upload, or a
+// flood of them, which needs no valid signature in safe mode) does not make the Handler
+// commit a megabyte per request.
+func TestHandlerBodyMemoryFollowsArrivingBytes(t *testing.T) {
+	c := mustCrypter(t, sample2AppID, sampleAESKey)
+	h := newTestHandler(t, WithHandlerCrypter(c))
+	h.HandleText(echo)
+	for _, mode := range []string{"plain", "safe"} {
+		q := newSender(nil).query("")
+		if mode == "safe" {
+			q.Set("encrypt_type", "aes")
+			q.Set("msg_signature", strings.Repeat("0", 40))
+		}
+		runtime.GC()
+		runtime.GC() // empty the buffer pools
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		for i := 0; i < 4; i++ {
+			r := httptest.NewRequest(http.MethodPost, "/wechat?"+q.Encode(), io.NopCloser(&trickle{n: 100}))
+			r.ContentLength = DefaultMaxBodyBytes
+			assert.Equal(t, http.StatusBadRequest, serve(h, r).Code, mode)
+		}
+		runtime.ReadMemStats(&after)
+		perRequest := (after.TotalAlloc - before.TotalAlloc) / 4
+		assert.Less(t, perRequest, uint64(128<<10), "%s: %d bytes allocated for a request that sent 100 body bytes", mode, perRequest)
+	}
+}

@@ -823,3 +823,37 @@ func TestHandlerReplayMatchesRequestMode(t *testing.T) {
 	assert.Equal(t, "same", openReply(t, c, sealedBody).Content)
 	assert.Equal(t, int32(1), calls.Load())
 }
+
+// doneDedupeStore answers every Claim with a completed record holding reply.
+type doneDedupeStore struct{ reply []byte }
+
+func (s doneDedupeStore) Claim(context.Context, string, time.Time, time.Duration) (DedupeRecord, bool, error) {
+	return DedupeRecord{FirstSeen: time.Unix(testNow, 0), Done: true, Reply: s.reply}, false, nil
+}
+func (doneDedupeStore) Complete(context.Context, string, []byte, time.Duration, time.Duration) error {
+	return nil
+}
+func (s doneDedupeStore) Wait(context.Context, string) ([]byte, error) { return s.reply, nil }
+
+// A stored reply without a known mode byte (written by an older version into a shared store
+// during a rolling upgrade, or by a store that altered it) is answered "success" in either
+// mode: never cut by one byte and sealed, never unsealed.
+func TestHandlerStoredReplyWithUnknownModeAnswersSuccess(t *testing.T) {
+	t.Parallel()
+	c := mustCrypter(t, sample2AppID, sampleAESKey)
+	old := []byte("<xml><ToUserName><![CDATA[oUser]]></ToUserName><MsgType><![CDATA[text]]></MsgType><Content><![CDATA[hi]]></Content></xml>")
+	for _, reply := range [][]byte{old, []byte("X" + string(old))} {
+		h := newTestHandler(t, WithHandlerCrypter(c), WithHandlerDedupeStore(doneDedupeStore{reply}))
+		h.HandleText(func(context.Context, *Message) (Reply, error) {
+			t.Error("the function ran for a completed record")
+			return nil, nil
+		})
+		assert.Equal(t, "success", serve(h, newSender(c).post(t, textMsg(92, "hi"))).Body.String())
+		assert.Equal(t, "success", serve(h, newSender(nil).post(t, textMsg(92, "hi"))).Body.String())
+	}
+	// The two modes the Handler writes are answered as before.
+	sealed := append([]byte{replySealed}, old...)
+	h := newTestHandler(t, WithHandlerCrypter(c), WithHandlerDedupeStore(doneDedupeStore{sealed}))
+	assert.Equal(t, "hi", openReply(t, c, serve(h, newSender(c).post(t, textMsg(93, "hi"))).Body.Bytes()).Content)
+	assert.Equal(t, "success", serve(h, newSender(nil).post(t, textMsg(93, "hi"))).Body.String())
+}

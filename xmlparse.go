@@ -48,6 +48,10 @@ type xmlParser struct {
 	mixed bool
 	// scratch for decoding entity references
 	buf []byte
+	// acc joins the pieces of nodes[accNode-1]'s value (0: none) split by comments or CDATA
+	// sections, in linear time; the value is set from it when a tag or the document ends.
+	acc     []byte
+	accNode int32
 }
 
 var errXMLSyntax = errors.New("offiaccount: malformed XML")
@@ -72,13 +76,14 @@ var xmlParserPool = sync.Pool{New: func() any { return new(xmlParser) }}
 func getXMLParser() *xmlParser { return xmlParserPool.Get().(*xmlParser) }
 
 func putXMLParser(p *xmlParser) {
-	if cap(p.nodes) > 256 || cap(p.buf) > 64<<10 {
+	if cap(p.nodes) > 256 || cap(p.buf) > 64<<10 || cap(p.acc) > 64<<10 {
 		return // do not keep the memory of one unusual document forever
 	}
 	clear(p.nodes) // drop string references so documents can be collected
 	p.nodes = p.nodes[:0]
 	p.stack = p.stack[:0]
 	p.mixed = false
+	p.accNode = 0
 	xmlParserPool.Put(p)
 }
 
@@ -88,6 +93,7 @@ func putXMLParser(p *xmlParser) {
 func (p *xmlParser) parse(doc string) error {
 	p.nodes = p.nodes[:0]
 	p.stack = p.stack[:0]
+	p.accNode = 0
 	i := 0
 	// A UTF-8 byte order mark is harmless; encoding/xml treats it as text
 	// outside the root element.
@@ -175,6 +181,7 @@ func (p *xmlParser) parse(doc string) error {
 			}
 		}
 	}
+	p.flushText()
 	if len(p.stack) > 0 {
 		return xmlErr(len(doc), "unexpected end of document: element <"+p.nodes[p.stack[len(p.stack)-1]].name+"> not closed")
 	}
@@ -225,6 +232,7 @@ func (p *xmlParser) startTag(doc string, i int) (int, error) {
 	if len(p.stack) >= xmlMaxDepth {
 		return 0, xmlErr(i, "elements nested too deeply")
 	}
+	p.flushText()
 	if len(p.nodes) >= xmlMaxNodes {
 		return 0, xmlErr(i, "too many elements")
 	}
@@ -304,6 +312,7 @@ func (p *xmlParser) endTag(doc string, i int) (int, error) {
 	if k >= len(doc) || doc[k] != '>' {
 		return 0, xmlErr(k, "expected > to end an end tag")
 	}
+	p.flushText()
 	n := len(p.stack)
 	if n == 0 {
 		return 0, xmlErr(i, "end tag without a start tag")
@@ -354,17 +363,34 @@ func (p *xmlParser) addText(v string, start int, undecoded bool) {
 	if v == "" {
 		return
 	}
-	n := &p.nodes[p.stack[len(p.stack)-1]]
+	idx := p.stack[len(p.stack)-1]
+	n := &p.nodes[idx]
 	if !n.leaf && !p.mixed {
 		return
 	}
-	if n.value == "" && undecoded {
-		n.value = v
-		n.start, n.end = int32(start), int32(start+len(v))
-		return
+	if p.accNode != idx+1 {
+		if n.value == "" {
+			n.value, n.start, n.end = v, -1, -1
+			if undecoded {
+				n.start, n.end = int32(start), int32(start+len(v))
+			}
+			return
+		}
+		// A second piece: join them in acc.
+		p.flushText()
+		p.acc = append(p.acc[:0], n.value...)
+		p.accNode = idx + 1
 	}
-	n.value += v
+	p.acc = append(p.acc, v...)
 	n.start, n.end = -1, -1
+}
+
+// flushText sets the value of the node whose pieces acc joins.
+func (p *xmlParser) flushText() {
+	if p.accNode != 0 {
+		p.nodes[p.accNode-1].value = string(p.acc)
+		p.accNode = 0
+	}
 }
 
 // decodeText validates raw character data (UTF-8, XML's character range),

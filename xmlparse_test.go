@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -334,4 +335,24 @@ func FuzzXMLDecoder(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestXMLDecoderManyPiecesLinear: a value split into many pieces by comments or CDATA
+// sections (what a forged plaintext callback can send) is joined in linear time and memory,
+// not by one string concatenation per piece (quadratic: gigabytes for a 1 MiB body).
+func TestXMLDecoderManyPiecesLinear(t *testing.T) {
+	for _, c := range []struct{ piece, text string }{
+		{"a<!---->", "a"}, {"<![CDATA[a]]>", "a"}, {"a<!---->b&amp;", "ab&"},
+	} {
+		n := (256 << 10) / len(c.piece)
+		doc := "<xml><Content>" + strings.Repeat(c.piece, n) + "</Content></xml>"
+		p := &xmlParser{}
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		require.NoError(t, p.parse(doc))
+		runtime.ReadMemStats(&after)
+		require.Equal(t, strings.Repeat(c.text, n), p.nodes[1].value, c.piece)
+		allocated := after.TotalAlloc - before.TotalAlloc
+		assert.Less(t, allocated, uint64(32*len(doc)), "%q: %d bytes allocated for a %d-byte document", c.piece, allocated, len(doc))
+	}
 }

@@ -3,6 +3,7 @@ package component
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net/url"
 	"strconv"
 	"strings"
@@ -39,6 +40,11 @@ func (c PreAuthCode) String() string { return "component.PreAuthCode{[REDACTED]}
 // GoString is String, for %#v.
 func (c PreAuthCode) GoString() string { return c.String() }
 
+// LogValue keeps the code out of structured logs.
+func (c PreAuthCode) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("code", "[REDACTED]"), slog.Duration("expires_in", c.ExpiresIn))
+}
+
 // CreatePreAuthCode gets a pre-authorization code, good for one authorization page.
 //
 // See https://developers.weixin.qq.com/doc/oplatform/Third-party_Platforms/2.0/api/ThirdParty/token/pre_auth_code.html
@@ -64,6 +70,19 @@ type AuthURLRequest struct {
 	AuthType    AuthType // 0: WeChat's default
 	BizAppID    string   // only this account may authorize
 	CategoryIDs []int    // permission set ids, sent as category_id_list=1|2
+}
+
+// String keeps the pre-authorization code out of fmt output.
+func (r AuthURLRequest) String() string {
+	return "component.AuthURLRequest{RedirectURI: " + r.RedirectURI + ", PreAuthCode: [REDACTED]}"
+}
+
+// GoString is String, for %#v.
+func (r AuthURLRequest) GoString() string { return r.String() }
+
+// LogValue keeps the pre-authorization code out of structured logs.
+func (r AuthURLRequest) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("redirect_uri", r.RedirectURI), slog.String("pre_auth_code", "[REDACTED]"))
 }
 
 func (r AuthURLRequest) query(componentAppID string) (string, error) {
@@ -140,13 +159,19 @@ type Authorization struct {
 	FuncInfo        []FuncInfo `json:"func_info"`
 }
 
-// String keeps the tokens out of fmt output.
-func (a *Authorization) String() string {
+// String keeps the tokens out of fmt output. Like the other methods that hide secrets, it
+// has a value receiver, so that a value printed or logged hides them too.
+func (a Authorization) String() string {
 	return "component.Authorization{AuthorizerAppID: " + a.AuthorizerAppID + ", tokens: [REDACTED]}"
 }
 
 // GoString is String, for %#v.
-func (a *Authorization) GoString() string { return a.String() }
+func (a Authorization) GoString() string { return a.String() }
+
+// LogValue keeps the tokens out of structured logs.
+func (a Authorization) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("authorizer_appid", a.AuthorizerAppID), slog.String("tokens", "[REDACTED]"))
+}
 
 // QueryAuth exchanges an authorization code (from the redirect's auth_code or an authorized
 // event) for the account's authorizer tokens, and stores them: the access token until it
@@ -189,10 +214,15 @@ type AuthorizerToken struct {
 }
 
 // String keeps the tokens out of fmt output.
-func (t *AuthorizerToken) String() string { return "component.AuthorizerToken{[REDACTED]}" }
+func (t AuthorizerToken) String() string { return "component.AuthorizerToken{[REDACTED]}" }
 
 // GoString is String, for %#v.
-func (t *AuthorizerToken) GoString() string { return t.String() }
+func (t AuthorizerToken) GoString() string { return t.String() }
+
+// LogValue keeps the tokens out of structured logs.
+func (t AuthorizerToken) LogValue() slog.Value {
+	return slog.GroupValue(slog.Int64("expires_in", t.ExpiresIn), slog.String("tokens", "[REDACTED]"))
+}
 
 // RefreshAuthorizerToken calls api_authorizer_token once. The account's Client does this
 // on its own; call it only to manage tokens outside this package (nothing is stored).
@@ -257,10 +287,33 @@ type AuthorizerListItem struct {
 	AuthTime        int64  `json:"auth_time"`
 }
 
+// String keeps the refresh token out of fmt output.
+func (i AuthorizerListItem) String() string {
+	return "component.AuthorizerListItem{AuthorizerAppID: " + i.AuthorizerAppID + ", RefreshToken: [REDACTED]}"
+}
+
+// GoString is String, for %#v.
+func (i AuthorizerListItem) GoString() string { return i.String() }
+
+// LogValue keeps the refresh token out of structured logs.
+func (i AuthorizerListItem) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("authorizer_appid", i.AuthorizerAppID), slog.Int64("auth_time", i.AuthTime))
+}
+
 // AuthorizerList is one page of authorized accounts.
 type AuthorizerList struct {
 	TotalCount int                  `json:"total_count"`
 	List       []AuthorizerListItem `json:"list"`
+}
+
+// LogValue keeps the refresh tokens out of structured logs (fmt output hides them through
+// AuthorizerListItem's String).
+func (l AuthorizerList) LogValue() slog.Value {
+	ids := make([]string, len(l.List))
+	for i, it := range l.List {
+		ids[i] = it.AuthorizerAppID
+	}
+	return slog.GroupValue(slog.Int("total_count", l.TotalCount), slog.Any("authorizer_appids", ids))
 }
 
 // ListAuthorizers reads one page of the accounts that authorized the platform; count is 1

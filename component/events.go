@@ -45,15 +45,15 @@ type AuthEvent struct {
 }
 
 // String keeps the ticket and the codes out of fmt output.
-func (e *AuthEvent) String() string {
+func (e AuthEvent) String() string {
 	return fmt.Sprintf("component.AuthEvent{InfoType: %s, AuthorizerAppID: %s, CreateTime: %d}", e.InfoType, e.AuthorizerAppID, e.CreateTime)
 }
 
 // GoString is String, for %#v.
-func (e *AuthEvent) GoString() string { return e.String() }
+func (e AuthEvent) GoString() string { return e.String() }
 
 // LogValue keeps the ticket and the codes out of structured logs.
-func (e *AuthEvent) LogValue() slog.Value {
+func (e AuthEvent) LogValue() slog.Value {
 	return slog.GroupValue(slog.String("info_type", string(e.InfoType)), slog.String("authorizer_appid", e.AuthorizerAppID))
 }
 

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -190,4 +191,34 @@ func TestTransportEchoHoldsNoSecret(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestResultValuesHideSecrets: the tokens, codes and tickets of the values the package
+// returns stay out of fmt (%v, %+v, %#v, as values, pointers or inside a list) and out of
+// slog, whose JSON handler would otherwise marshal them by their json tags.
+func TestResultValuesHideSecrets(t *testing.T) {
+	const secret = "SECRETsecretSECRET"
+	auth := Authorization{AuthorizerAppID: "wx1111111111111111", AccessToken: secret + "a", RefreshToken: secret + "r"}
+	tok := AuthorizerToken{AccessToken: secret + "a", RefreshToken: secret + "r", ExpiresIn: 7200}
+	item := AuthorizerListItem{AuthorizerAppID: "wx1111111111111111", RefreshToken: secret + "r", AuthTime: 1}
+	list := AuthorizerList{TotalCount: 1, List: []AuthorizerListItem{item}}
+	ev := AuthEvent{AppID: "wx2222222222222222", InfoType: InfoTypeAuthorized, ComponentVerifyTicket: secret + "t",
+		AuthorizationCode: secret + "c", PreAuthCode: secret + "p", Authorization: &auth}
+	req := AuthURLRequest{PreAuthCode: secret + "p", RedirectURI: "https://example.com/cb"}
+	pre := PreAuthCode{Code: secret + "p", ExpiresIn: time.Minute}
+	values := []any{auth, &auth, tok, &tok, item, &item, list, &list, ev, &ev, req, &req, pre, &pre}
+	for i, v := range append(values, struct{ A Authorization }{auth}, []Authorization{auth}) {
+		for _, format := range []string{"%v", "%+v", "%#v", "%s"} {
+			out := fmt.Sprintf(format, v)
+			assert.NotContains(t, out, secret, "%s of %T", format, v)
+		}
+		if i >= len(values) {
+			continue // slog marshals what it is given, not what is nested in it
+		}
+		var b strings.Builder
+		slog.New(slog.NewJSONHandler(&b, nil)).Info("x", "v", v)
+		slog.New(slog.NewTextHandler(&b, nil)).Info("x", "v", v)
+		assert.NotContains(t, b.String(), secret, "slog of %T", v)
+	}
+	assert.Contains(t, fmt.Sprint(list), "wx1111111111111111", "the AppIDs still show")
 }
