@@ -18,9 +18,9 @@ import (
 
 // WeChat errcodes of the template-message API.
 const (
-	CodeInvalidTemplateID   = 40037 // template_id unknown to the account
-	CodeInvalidKeywordName  = 40246 // keyword_name_list empty or not in the library template
-	CodeTemplateBanned      = 43116 // the template was banned for abuse
+	CodeInvalidTemplateID  = 40037 // template_id unknown to the account
+	CodeInvalidKeywordName = 40246 // keyword_name_list empty or not in the library template
+	CodeTemplateBanned     = 43116 // the template was banned for abuse
 )
 
 // TemplateMessage is a template message in WeChat's JSON shape. URL and MiniProgram are
