@@ -2,6 +2,8 @@ package component
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/xml"
 	"errors"
 	"fmt"
@@ -170,9 +172,37 @@ func (h authEventHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		p.reject(w, r, http.StatusForbidden, "message for another AppID")
 		return
 	}
-	p.onAuthEvent(r.Context(), ev)
+	if p.firstDelivery(r.Context(), plain) {
+		p.onAuthEvent(r.Context(), ev)
+	}
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	io.WriteString(w, "success")
+}
+
+// firstDelivery reports whether the event in plain has not been acted on yet, and remembers
+// it for as long as a replay of its request could pass the timestamp check (plus a minute of
+// clock skew). WeChat's own retries of an event are the same document, so they are skipped
+// too. The key is a hash of the decrypted event: no ticket or code goes into the store. A
+// failing store is logged and the event acted on, as the callback Handler does.
+func (p *Platform) firstDelivery(ctx context.Context, plain []byte) bool {
+	sum := sha256.Sum256(plain)
+	key := "component:" + p.appID + ":event:" + hex.EncodeToString(sum[:16])
+	ttl := p.window + time.Minute
+	_, created, err := p.events.Claim(ctx, key, p.now(), ttl)
+	if err != nil {
+		p.logger.LogAttrs(ctx, slog.LevelWarn, "component: dedupe store failed; acting on the event anyway",
+			slog.String("error", err.Error()))
+		return true
+	}
+	if !created {
+		p.logger.LogAttrs(ctx, slog.LevelDebug, "component: authorization event already acted on; answering success")
+		return false
+	}
+	if err := p.events.Complete(ctx, key, nil, 0, ttl); err != nil {
+		p.logger.LogAttrs(ctx, slog.LevelWarn, "component: dedupe store failed",
+			slog.String("op", "complete"), slog.String("error", err.Error()))
+	}
+	return true
 }
 
 // onAuthEvent acts on an event, then runs the registered functions.

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -117,4 +118,35 @@ func FuzzParseAuthEvent(f *testing.F) {
 			t.Fatal("accepted an event without InfoType or AppId")
 		}
 	})
+}
+
+func TestAuthEventReplayIgnored(t *testing.T) {
+	t.Parallel()
+	p, err := NewPlatform(testAppID, testSecret, testToken, testAESKey)
+	require.NoError(t, err)
+	var runs atomic.Int32
+	p.HandleAuthEvent(InfoTypeUnauthorized, func(context.Context, *AuthEvent) error {
+		runs.Add(1)
+		return nil
+	})
+	inner := "<xml><AppId><![CDATA[" + testAppID + "]]></AppId><CreateTime>" + strconv.FormatInt(time.Now().Unix(), 10) +
+		"</CreateTime><InfoType><![CDATA[unauthorized]]></InfoType><AuthorizerAppid><![CDATA[wx0000000000000a11]]></AuthorizerAppid></xml>"
+	q, body := sealEvent(t, testAppID, testToken, inner, time.Now().Unix())
+	for i := 0; i < 3; i++ { // the push, then two captured copies of it within the window
+		w := httptest.NewRecorder()
+		p.AuthEventHandler().ServeHTTP(w, httptest.NewRequest(http.MethodPost, "/?"+q, bytes.NewReader(body)))
+		assert.Equal(t, http.StatusOK, w.Code)
+		assert.Equal(t, "success", w.Body.String())
+	}
+	assert.Equal(t, int32(1), runs.Load(), "a replayed event is answered but not acted on again")
+
+	// The same event sealed afresh (WeChat's retry) is the same event.
+	q2, body2 := sealEvent(t, testAppID, testToken, inner, time.Now().Unix())
+	w := httptest.NewRecorder()
+	p.AuthEventHandler().ServeHTTP(w, httptest.NewRequest(http.MethodPost, "/?"+q2, bytes.NewReader(body2)))
+	assert.Equal(t, "success", w.Body.String())
+	assert.Equal(t, int32(1), runs.Load())
+
+	_, err = NewPlatform(testAppID, testSecret, testToken, testAESKey, WithPlatformDedupeStore(nil))
+	require.Error(t, err)
 }

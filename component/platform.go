@@ -73,6 +73,7 @@ type Platform struct {
 	evMu     sync.RWMutex
 	evFuncs  map[InfoType][]AuthEventFunc
 	autoAuth bool
+	events   offiaccount.DedupeStore // authorization events already acted on (replays)
 }
 
 // PlatformOption configures a [Platform] in [NewPlatform].
@@ -115,6 +116,11 @@ func NewPlatform(appID, appSecret, token, encodingAESKey string, opts ...Platfor
 	if p.rawStore == nil {
 		p.rawStore = offiaccount.NewMemoryTokenStore()
 	}
+	if p.events == nil {
+		if p.events, err = offiaccount.NewMemoryDedupeStore(offiaccount.WithMemoryDedupeStoreMaxEntries(100_000)); err != nil {
+			return nil, err
+		}
+	}
 	p.store = prefixStore{s: p.rawStore, prefix: "component:" + appID + ":"}
 	p.tokenClient, err = offiaccount.NewClient(appID, "", p.clientOptions(offiaccount.TokenSourceFunc(p.fetchComponentToken))...)
 	if err != nil {
@@ -132,6 +138,21 @@ func WithPlatformTokenStore(s offiaccount.TokenStore) PlatformOption {
 			return errors.New("component: WithPlatformTokenStore: nil store")
 		}
 		p.rawStore = s
+		return nil
+	}
+}
+
+// WithPlatformDedupeStore remembers the authorization events already acted on in s, so that a
+// captured event replayed within the timestamp window (an old "unauthorized" after the owner
+// authorized again, say) is answered "success" and ignored. Give every process of the
+// platform the same store (redisstore.DedupeStore) to stop replays sent to another process.
+// Default: an in-memory store of the Platform's own.
+func WithPlatformDedupeStore(s offiaccount.DedupeStore) PlatformOption {
+	return func(p *Platform) error {
+		if s == nil {
+			return errors.New("component: WithPlatformDedupeStore: nil store")
+		}
+		p.events = s
 		return nil
 	}
 }
