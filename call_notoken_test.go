@@ -112,7 +112,7 @@ func TestCallWithoutTokenRedactsCredentialsByName(t *testing.T) {
 				b, _ := io.ReadAll(r.Body)
 				return nil, tc.wrap(fmt.Sprintf("proxy refused %s %s body=%s", r.Method, r.URL, b))
 			})
-			logs := new(syncBuf)
+			logs := new(syncBuffer)
 			c, err := NewClient(testAppID, testSecret, WithClientHTTPClient(&http.Client{Transport: rt}),
 				WithClientLogger(slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))))
 			require.NoError(t, err)

@@ -368,12 +368,12 @@ func TestErrorsAndLogsHoldNoSecretWhateverTheTransportSays(t *testing.T) {
 		"/cgi-bin/user/info":            `{}`,
 		"/cgi-bin/get_current_selfmenu": `{}`,
 	}
-	newClient := func(t *testing.T, fail []string, opts ...ClientOption) (*Client, *echoTransport, *syncBuf) {
+	newClient := func(t *testing.T, fail []string, opts ...ClientOption) (*Client, *echoTransport, *syncBuffer) {
 		et := &echoTransport{ok: answers, fail: map[string]bool{}}
 		for _, p := range fail {
 			et.fail[p] = true
 		}
-		logs := new(syncBuf)
+		logs := new(syncBuffer)
 		opts = append(opts, WithClientHTTPClient(&http.Client{Transport: et}),
 			WithClientLogger(slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))))
 		c, err := NewClient(testAppID, secret, opts...)
@@ -381,7 +381,7 @@ func TestErrorsAndLogsHoldNoSecretWhateverTheTransportSays(t *testing.T) {
 		c.tokens.retryBase = time.Millisecond
 		return c, et, logs
 	}
-	check := func(t *testing.T, err error, logs *syncBuf) {
+	check := func(t *testing.T, err error, logs *syncBuffer) {
 		t.Helper()
 		require.Error(t, err)
 		assertNoSecretInChain(t, err, secrets...)
@@ -435,24 +435,6 @@ func TestErrorsAndLogsHoldNoSecretWhateverTheTransportSays(t *testing.T) {
 		_, err := c.RefreshUserToken(context.Background(), &UserToken{AccessToken: userAT, RefreshToken: refreshTk, OpenID: "oOPEN"})
 		check(t, err, logs)
 	})
-}
-
-// syncBuf is a strings.Builder safe for the logger's concurrent writes.
-type syncBuf struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuf) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuf) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // neverLeft tells errors that prove nothing was sent from those that do not.

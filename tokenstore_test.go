@@ -268,7 +268,7 @@ func TestWithClientTokenStoreTimeoutValidates(t *testing.T) {
 }
 
 // captureLogger returns a Debug-level logger writing to the returned buffer.
-func captureLogger() (*slog.Logger, *syncBuf) {
-	buf := new(syncBuf)
+func captureLogger() (*slog.Logger, *syncBuffer) {
+	buf := new(syncBuffer)
 	return slog.New(slog.NewTextHandler(buf, &slog.HandlerOptions{Level: slog.LevelDebug})), buf
 }
