@@ -106,7 +106,8 @@ func WithMemoryDedupeStoreMaxEntries(n int) MemoryDedupeStoreOption {
 // reached the oldest kept replies are dropped first (a retry of their
 // message is answered "success"), then the oldest records. The store is
 // split into up to 64 shards of at least 1 MiB each, bounded separately: a
-// reply larger than one shard's share (4 MiB by default) is not kept.
+// reply larger than half of one shard's share (2 MiB by default) is not kept
+// (its record is), and the replies already kept stay.
 func WithMemoryDedupeStoreMaxBytes(n int64) MemoryDedupeStoreOption {
 	return func(s *MemoryDedupeStore) error {
 		if n < 64<<10 {

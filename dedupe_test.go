@@ -376,3 +376,32 @@ func TestMemQueueRing(t *testing.T) {
 	_, ok := q.peek()
 	assert.False(t, ok)
 }
+
+// A reply too large for its shard is not kept, and does not push out the
+// replies the shard already keeps.
+func TestMemoryDedupeStoreOversizedReplyNotKept(t *testing.T) {
+	s, err := NewMemoryDedupeStore(WithMemoryDedupeStoreMaxBytes(1 << 20)) // one shard of 1 MiB
+	require.NoError(t, err)
+	ctx := context.Background()
+	now := time.Now()
+	small := []byte("<xml>small</xml>")
+	for _, k := range []string{"a", "b", "c"} {
+		_, created, err := s.Claim(ctx, k, now, time.Minute)
+		require.NoError(t, err)
+		require.True(t, created)
+		require.NoError(t, s.Complete(ctx, k, small, time.Minute, time.Minute))
+	}
+	_, _, err = s.Claim(ctx, "big", now, time.Minute)
+	require.NoError(t, err)
+	require.NoError(t, s.Complete(ctx, "big", make([]byte, 2<<20), time.Minute, time.Minute))
+
+	for _, k := range []string{"a", "b", "c"} {
+		rec, ok := s.Lookup(k)
+		require.True(t, ok, k)
+		assert.Equal(t, small, rec.Reply, "%s keeps its reply", k)
+	}
+	rec, ok := s.Lookup("big")
+	require.True(t, ok, "the record is kept, so a replay still does not run the function")
+	assert.True(t, rec.Done)
+	assert.Empty(t, rec.Reply, "the oversized reply is not kept")
+}

@@ -293,7 +293,9 @@ func (s *MemoryDedupeStore) Complete(_ context.Context, key string, reply []byte
 	}
 	r.bits = recDone
 	r.exp = clock + int64(ttl)
-	if len(reply) > 0 && replyTTL > 0 {
+	// A reply larger than the shard's share is not kept: keeping it would only push out every
+	// other reply of the shard, then itself.
+	if len(reply) > 0 && replyTTL > 0 && memReplyCost+int64(cap(reply)) <= s.perBytes/2 {
 		r.bits |= sh.replies.push(clock+int64(replyTTL), reply)
 		sh.bytes += memReplyCost + int64(cap(reply))
 	}
