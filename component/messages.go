@@ -194,7 +194,11 @@ func (s *MessageServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "unknown account", http.StatusNotFound)
 		return
 	}
-	h, err := s.handler(appID)
+	h, err := s.handler(appID, r)
+	if errors.Is(err, errUnsigned) {
+		http.Error(w, "invalid signature", http.StatusForbidden)
+		return
+	}
 	if err != nil {
 		s.p.logger.LogAttrs(r.Context(), slog.LevelError, "component: building an account's Handler failed",
 			slog.String("authorizer_appid", appID), slog.String("error", err.Error()))
@@ -204,8 +208,15 @@ func (s *MessageServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), appIDKey{}, appID)))
 }
 
-// handler returns the Handler of appID, creating it on first use.
-func (s *MessageServer) handler(appID string) (*offiaccount.Handler, error) {
+// errUnsigned: a request for an account without a Handler yet fails the query signature or
+// the timestamp window, so none is built for it.
+var errUnsigned = errors.New("component: request not signed by WeChat")
+
+// handler returns the Handler of appID, creating it on first use. Only a request that
+// carries WeChat's query signature within the timestamp window gets one built: the AppID in
+// the path is not signed, and unsigned requests naming random AppIDs must not push the
+// accounts in use out of the bounded cache. (The Handler then checks msg_signature.)
+func (s *MessageServer) handler(appID string, r *http.Request) (*offiaccount.Handler, error) {
 	s.mu.Lock()
 	if el, ok := s.handlers[appID]; ok {
 		s.lru.MoveToFront(el)
@@ -213,6 +224,11 @@ func (s *MessageServer) handler(appID string) (*offiaccount.Handler, error) {
 		return el.Value.(*serverEntry).h, nil
 	}
 	s.mu.Unlock()
+	q := r.URL.Query()
+	ts, nonce := q.Get("timestamp"), q.Get("nonce")
+	if !s.p.checkTimestamp(ts) || !offiaccount.CheckSignature(q.Get("signature"), s.p.token, ts, nonce) {
+		return nil, errUnsigned
+	}
 	h, err := s.newHandler(appID)
 	if err != nil {
 		return nil, err

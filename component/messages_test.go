@@ -2,8 +2,10 @@ package component
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -143,4 +145,38 @@ func TestReleaseCheck(t *testing.T) {
 	ex, err = sender(t, e, other, url).Send(ctx, offiaccounttest.Text("u", ReleaseCheckText))
 	require.NoError(t, err)
 	assert.Equal(t, "ordinary", ex.Reply.Content)
+}
+
+// Unsigned requests naming random AppIDs get 403 and build no Handler, so they cannot push the
+// accounts in use out of the bounded cache.
+func TestMessageServerBuildsHandlersOnlyForSignedRequests(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	built := 0
+	ms, err := NewMessageServer(e.platform, func(string, *offiaccount.Handler) error {
+		built++
+		return nil
+	})
+	require.NoError(t, err)
+	ts := strconv.FormatInt(time.Now().Unix(), 10)
+	for i := 0; i < 50; i++ {
+		appID := fmt.Sprintf("wx%016x", 0xbad000+i)
+		for _, q := range []string{
+			"",
+			"timestamp=" + ts + "&nonce=n&signature=0000",
+			"timestamp=1&nonce=n&signature=" + offiaccount.Signature(testToken, "1", "n"),
+		} {
+			w := httptest.NewRecorder()
+			ms.ServeHTTP(w, httptest.NewRequest(http.MethodPost, "/wechat/"+appID+"/callback?"+q, strings.NewReader("<xml/>")))
+			assert.Equal(t, http.StatusForbidden, w.Code)
+		}
+	}
+	assert.Zero(t, built, "no Handler is built for an unsigned request")
+
+	// A request with WeChat's query signature gets its account's Handler.
+	w := httptest.NewRecorder()
+	q := "timestamp=" + ts + "&nonce=n&signature=" + offiaccount.Signature(testToken, ts, "n") + "&encrypt_type=aes&msg_signature=00"
+	ms.ServeHTTP(w, httptest.NewRequest(http.MethodPost, "/wechat/wx0000000000bad0ff/callback?"+q, strings.NewReader("<xml><Encrypt>x</Encrypt></xml>")))
+	assert.Equal(t, 1, built)
+	assert.Equal(t, http.StatusForbidden, w.Code, "the Handler then refuses the bad msg_signature")
 }
