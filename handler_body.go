@@ -4,7 +4,6 @@ package offiaccount
 // the safe-mode envelope opened without copies, and the buffers every step borrows.
 
 import (
-	"encoding/base64"
 	"errors"
 	"io"
 	"math/bits"
@@ -198,7 +197,7 @@ func (h *Handler) open(r *http.Request, q callbackQuery, body []byte) (plain []b
 	} else {
 		ct = []byte(enc.value)
 	}
-	plain, err := h.crypter.decryptInto(make([]byte, base64.StdEncoding.DecodedLen(len(ct))), ct)
+	plain, err := h.crypter.DecryptBytes(ct) // a buffer of its own, which becomes Raw
 	switch {
 	case errors.Is(err, ErrAppIDMismatch):
 		h.misconfigured(r, misconfigAppID)
