@@ -180,35 +180,36 @@ func (m *Message) fillCopyrightCheckResult(nodes []xmlNode, parent int) error {
 	return resultItems(nodes, parent, func(item int) error {
 		var it CopyrightCheckItem
 		err := children(nodes, item, func(k int) error {
-			var err error
-			var n int
 			v := nodes[k].value
 			name := nodes[k].name
+			var num *int   // a number field
+			var flag *bool // a 0/1 field
 			switch name {
 			case "OriginalArticleUrl":
 				it.OriginalArticleURL = v
 				return nil
-			case "ArticleIdx", "UserDeclareState", "AuditState", "OriginalArticleType",
-				"CanReprint", "NeedReplaceContent", "NeedShowReprintSource":
-				n, err = parseSmallIntField("CopyrightCheckResult.item."+name, v)
+			case "ArticleIdx":
+				num = &it.ArticleIdx
+			case "UserDeclareState":
+				num = &it.UserDeclareState
+			case "AuditState":
+				num = &it.AuditState
+			case "OriginalArticleType":
+				num = &it.OriginalArticleType
+			case "CanReprint":
+				flag = &it.CanReprint
+			case "NeedReplaceContent":
+				flag = &it.NeedReplaceContent
+			case "NeedShowReprintSource":
+				flag = &it.NeedShowReprintSource
 			default:
 				return nil
 			}
-			switch name {
-			case "ArticleIdx":
-				it.ArticleIdx = n
-			case "UserDeclareState":
-				it.UserDeclareState = n
-			case "AuditState":
-				it.AuditState = n
-			case "OriginalArticleType":
-				it.OriginalArticleType = n
-			case "CanReprint":
-				it.CanReprint = n != 0
-			case "NeedReplaceContent":
-				it.NeedReplaceContent = n != 0
-			case "NeedShowReprintSource":
-				it.NeedShowReprintSource = n != 0
+			n, err := parseSmallIntField("CopyrightCheckResult.item."+name, v)
+			if num != nil {
+				*num = n
+			} else {
+				*flag = n != 0
 			}
 			return err
 		})

@@ -4,7 +4,6 @@ package offiaccount
 // the safe-mode envelope opened without copies, and the buffers every step borrows.
 
 import (
-	"encoding/base64"
 	"errors"
 	"io"
 	"math/bits"
@@ -152,9 +151,8 @@ func (h *Handler) readMessage(r *http.Request, q callbackQuery, encrypted bool) 
 	}
 	m = new(Message)
 	if encrypted {
-		plain, code, reason := h.open(q, body)
+		plain, code, reason := h.open(r, q, body)
 		if code != 0 {
-			h.misconfiguredOpen(r, reason)
 			return nil, code, reason
 		}
 		m.Raw = plain
@@ -170,8 +168,9 @@ func (h *Handler) readMessage(r *http.Request, q callbackQuery, encrypted bool) 
 }
 
 // open checks and decrypts a safe-mode envelope. A non-zero code rejects it. The message
-// returned is in a buffer of its own: it becomes the Message's Raw.
-func (h *Handler) open(q callbackQuery, body []byte) (plain []byte, code int, reason string) {
+// returned is in a buffer of its own: it becomes the Message's Raw. Rejections that point at
+// the configuration are logged as such here, where their cause is known.
+func (h *Handler) open(r *http.Request, q callbackQuery, body []byte) (plain []byte, code int, reason string) {
 	p := getXMLParser()
 	defer putXMLParser(p)
 	// The parser's strings point into body only until putXMLParser clears them.
@@ -189,6 +188,7 @@ func (h *Handler) open(q callbackQuery, body []byte) (plain []byte, code int, re
 		return nil, http.StatusBadRequest, "missing Encrypt"
 	}
 	if !CheckMsgSignature(q.msgSignature, h.token, q.timestamp, q.nonce, enc.value) {
+		h.misconfigured(r, misconfigMsgSignature)
 		return nil, http.StatusForbidden, "invalid msg_signature"
 	}
 	var ct []byte
@@ -197,11 +197,13 @@ func (h *Handler) open(q callbackQuery, body []byte) (plain []byte, code int, re
 	} else {
 		ct = []byte(enc.value)
 	}
-	plain, err := h.crypter.decryptInto(make([]byte, base64.StdEncoding.DecodedLen(len(ct))), ct)
+	plain, err := h.crypter.DecryptBytes(ct) // a buffer of its own, which becomes Raw
 	switch {
 	case errors.Is(err, ErrAppIDMismatch):
+		h.misconfigured(r, misconfigAppID)
 		return nil, http.StatusForbidden, "message for another AppID"
 	case err != nil:
+		h.misconfigured(r, misconfigDecrypt)
 		return nil, http.StatusBadRequest, "undecryptable Encrypt"
 	}
 	return plain, 0, ""

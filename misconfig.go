@@ -60,16 +60,3 @@ func (h *Handler) misconfigured(r *http.Request, c misconfigCause) {
 	h.logger.LogAttrs(r.Context(), slog.LevelWarn, "offiaccount: callback rejected: "+t.cause,
 		slog.String("hint", t.hint), slog.Int64("suppressed", l.suppressed.Swap(0)))
 }
-
-// misconfiguredOpen logs the rejections of a safe-mode envelope that point
-// at the configuration (reason is open's).
-func (h *Handler) misconfiguredOpen(r *http.Request, reason string) {
-	switch reason {
-	case "invalid msg_signature":
-		h.misconfigured(r, misconfigMsgSignature)
-	case "message for another AppID":
-		h.misconfigured(r, misconfigAppID)
-	case "undecryptable Encrypt":
-		h.misconfigured(r, misconfigDecrypt)
-	}
-}

@@ -1,0 +1,110 @@
+package offiaccount
+
+// The FIFOs behind MemoryDedupeStore: a shard's ring of kept replies and
+// its queue of record expiries.
+
+// memReply is a kept reply in a shard's ring of replies, which is in the
+// order replies expire: keeping one costs no map entry, and dropping the
+// oldest touches no cold memory.
+type memReply struct {
+	seq   uint64
+	exp   int64
+	reply []byte // nil once dropped
+}
+
+// memRing is a FIFO of memReply; the entry of sequence number s sits at
+// s & (len(items)-1) while first <= s < first+n.
+type memRing struct {
+	items []memReply
+	first uint64
+	n     int
+}
+
+func (q *memRing) get(seq uint64) *memReply {
+	if seq < q.first || seq >= q.first+uint64(q.n) {
+		return nil
+	}
+	e := &q.items[seq&uint64(len(q.items)-1)]
+	if e.seq != seq {
+		return nil
+	}
+	return e
+}
+
+func (q *memRing) push(exp int64, reply []byte) uint64 {
+	if q.n == len(q.items) {
+		q.resize(max(2*len(q.items), 16))
+	}
+	if q.first == 0 {
+		q.first = 1 // 0 means "no reply"
+	}
+	seq := q.first + uint64(q.n)
+	q.items[seq&uint64(len(q.items)-1)] = memReply{seq: seq, exp: exp, reply: reply}
+	q.n++
+	return seq
+}
+
+func (q *memRing) pop() {
+	q.items[q.first&uint64(len(q.items)-1)] = memReply{}
+	q.first++
+	q.n--
+	if len(q.items) > 4096 && q.n < len(q.items)/8 {
+		q.resize(len(q.items) / 4) // give a drained burst's memory back
+	}
+}
+
+func (q *memRing) resize(size int) {
+	items := make([]memReply, size)
+	for i := 0; i < q.n; i++ {
+		s := q.first + uint64(i)
+		items[s&uint64(size-1)] = q.items[s&uint64(len(q.items)-1)]
+	}
+	q.items = items
+}
+
+type memQItem struct {
+	k   memKey
+	exp int64 // the entry is current while its map value has this expiry
+}
+
+// memQueue is a FIFO of expiries, oldest at head: a ring buffer whose size
+// is a power of two, so that a full store pushes and pops without copying.
+type memQueue struct {
+	items []memQItem
+	head  int
+	n     int
+}
+
+func (q *memQueue) len() int { return q.n }
+
+func (q *memQueue) push(it memQItem) {
+	if q.n == len(q.items) {
+		q.resize(max(2*len(q.items), 16))
+	}
+	q.items[(q.head+q.n)&(len(q.items)-1)] = it
+	q.n++
+}
+
+func (q *memQueue) peek() (memQItem, bool) {
+	if q.n == 0 {
+		return memQItem{}, false
+	}
+	return q.items[q.head], true
+}
+
+func (q *memQueue) pop() {
+	q.head = (q.head + 1) & (len(q.items) - 1)
+	q.n--
+	if len(q.items) > 4096 && q.n < len(q.items)/8 {
+		q.resize(len(q.items) / 4) // give a drained burst's memory back
+	}
+}
+
+// resize moves the queue into a buffer of size (a power of two, > q.n).
+func (q *memQueue) resize(size int) {
+	items := make([]memQItem, size)
+	for i := 0; i < q.n; i++ {
+		items[i] = q.items[(q.head+i)&(len(q.items)-1)]
+	}
+	q.items, q.head = items, 0
+}
