@@ -238,13 +238,17 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 	if len(query) > 0 {
 		u += "?" + query.Encode()
 	}
+	// failed wraps a transport error with every secret of the query and body gone from it.
+	failed := func(stage string, err error) error {
+		return fmt.Errorf("offiaccount: %s: %s%w", path, stage, c.cleanErr(err, query, jsonSecrets(bytes.NewReader(body))...))
+	}
 	var rd io.Reader
 	if body != nil {
 		rd = bytes.NewReader(body)
 	}
 	req, err := http.NewRequestWithContext(ctx, method, u, rd)
 	if err != nil {
-		return fmt.Errorf("offiaccount: %s: %w", path, c.cleanErr(err, query, jsonSecrets(bytes.NewReader(body))...))
+		return failed("", err)
 	}
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json; charset=utf-8")
@@ -252,12 +256,12 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 	req.Header.Set("Accept", "application/json")
 	resp, err := c.httpClient.Do(req)
 	if err != nil {
-		return fmt.Errorf("offiaccount: %s: %w", path, c.cleanErr(err, query, jsonSecrets(bytes.NewReader(body))...))
+		return failed("", err)
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes+1))
 	if err != nil {
-		return fmt.Errorf("offiaccount: %s: reading response: %w", path, c.cleanErr(err, query, jsonSecrets(bytes.NewReader(body))...))
+		return failed("reading response: ", err)
 	}
 	if resp.StatusCode != http.StatusOK {
 		return &StatusError{StatusCode: resp.StatusCode, Path: path}

@@ -206,3 +206,45 @@ func TestTimeoutsStayTimeouts(t *testing.T) {
 		assert.NotErrorIs(t, err, context.Canceled)
 	})
 }
+
+// failingBody yields some bytes, then an error that quotes text.
+type failingBody struct {
+	sent bool
+	text string
+}
+
+func (b *failingBody) Read(p []byte) (int, error) {
+	if !b.sent {
+		b.sent = true
+		return copy(p, "JFIF"), nil
+	}
+	return 0, &echoErr{b.text}
+}
+
+func (b *failingBody) Close() error { return nil }
+
+// A streamed download whose body fails mid-way returns an error without the request's
+// access_token, and not the transport's own error.
+func TestStreamedBodyErrorIsClean(t *testing.T) {
+	t.Parallel()
+	const token = "stream-token-0123456789"
+	hc := &http.Client{Transport: roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		return &http.Response{StatusCode: 200, Request: r, ContentLength: -1,
+			Header: http.Header{"Content-Type": {"image/jpeg"}},
+			Body:   &failingBody{text: "connection reset while reading " + r.URL.String()}}, nil
+	})}
+	c, err := NewClient(testAppID, "", WithClientHTTPClient(hc),
+		WithClientTokenSource(TokenSourceFunc(func(context.Context, string) (string, time.Duration, error) {
+			return token, time.Hour, nil
+		})))
+	require.NoError(t, err)
+	m, err := c.CallDownload(context.Background(), http.MethodGet, "/cgi-bin/media/get", url.Values{"media_id": {"m1"}}, nil)
+	require.NoError(t, err)
+	require.NotNil(t, m.Body)
+	defer m.Body.Close()
+	data, err := io.ReadAll(m.Body)
+	assert.Equal(t, "JFIF", string(data))
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "connection reset while reading")
+	assertNoSecretInChain(t, err, token)
+}

@@ -100,6 +100,8 @@ func TestMessageServerRejects(t *testing.T) {
 	assert.Error(t, err)
 	_, err = NewMessageServer(e.platform, func(string, *offiaccount.Handler) error { return nil }, nil)
 	assert.Error(t, err)
+	_, err = NewMessageServer(e.platform, func(string, *offiaccount.Handler) error { return nil }, WithMessageServerAppID(nil))
+	assert.ErrorContains(t, err, "WithMessageServerAppID: nil function")
 }
 
 func TestReleaseCheck(t *testing.T) {

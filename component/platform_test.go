@@ -25,6 +25,18 @@ func TestNewPlatformValidates(t *testing.T) {
 			_, err := NewPlatform(testAppID, "s", testToken, testAESKey, WithPlatformBaseURL("ftp://x"))
 			return err
 		},
+		"negative refresh margin": func() error {
+			_, err := NewPlatform(testAppID, "s", testToken, testAESKey, WithPlatformTokenRefreshMargin(-time.Second))
+			return err
+		},
+		"refresh margin over an hour": func() error {
+			_, err := NewPlatform(testAppID, "s", testToken, testAESKey, WithPlatformTokenRefreshMargin(time.Hour+time.Second))
+			return err
+		},
+		"nil dedupe store": func() error {
+			_, err := NewPlatform(testAppID, "s", testToken, testAESKey, WithPlatformDedupeStore(nil))
+			return err
+		},
 	} {
 		assert.Error(t, f(), name)
 	}
