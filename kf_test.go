@@ -3,6 +3,7 @@ package offiaccount
 import (
 	"bytes"
 	"context"
+	"errors"
 	"net/http"
 	"strings"
 	"testing"
@@ -89,6 +90,41 @@ func TestKFMsgRecordPaging(t *testing.T) {
 		return nil
 	}))
 	assert.Equal(t, []KFMsgRecord{{OpenID: "oU", OperCode: 2002, Text: "hi", Time: 1700000001, Worker: "a@gh"}}, got)
+}
+
+// EachKFMsgRecord stops at the first error, WeChat's or fn's, and returns it.
+func TestEachKFMsgRecordStopsOnError(t *testing.T) {
+	t.Parallel()
+	start := time.Unix(1700000000, 0)
+	end := start.Add(time.Hour)
+	const path = "/customservice/msgrecord/getmsglist"
+
+	c, mt := newMockClient(t)
+	n := expect(t, mt, apiCall{method: http.MethodPost, path: path,
+		body:   `{"starttime":1700000000,"endtime":1700003600,"msgid":1,"number":10000}`,
+		answer: `{"errcode":65416,"errmsg":"param invalid, please check hint"}`})
+	err := c.EachKFMsgRecord(context.Background(), start, end, func([]KFMsgRecord) error {
+		t.Error("fn called without records")
+		return nil
+	})
+	requireAPIError(t, err, CodeKFInvalidQuery, path)
+	assert.EqualValues(t, 1, n.Load())
+
+	c, mt = newMockClient(t)
+	recs := strings.Repeat(`{"openid":"oU","opercode":2002,"text":"hi","time":1700000001,"worker":"a@gh"},`, MaxKFMsgRecordNumber)
+	n = expect(t, mt, apiCall{method: http.MethodPost, path: path,
+		body:   `{"starttime":1700000000,"endtime":1700003600,"msgid":1,"number":10000}`,
+		answer: `{"recordlist":[` + strings.TrimSuffix(recs, ",") + `],"number":10000,"msgid":10001}`})
+	stop := errors.New("stop")
+	calls := 0
+	err = c.EachKFMsgRecord(context.Background(), start, end, func(r []KFMsgRecord) error {
+		calls++
+		assert.Len(t, r, MaxKFMsgRecordNumber)
+		return stop
+	})
+	require.ErrorIs(t, err, stop)
+	assert.Equal(t, 1, calls)
+	assert.EqualValues(t, 1, n.Load(), "a full page would go on, but fn's error ends the walk")
 }
 
 func TestKFValidatesLocally(t *testing.T) {

@@ -72,6 +72,7 @@ const (
 	codeInvalidTagID         = 45159
 	codeMenuNotExist         = 46003
 	codeDataFormat           = 47001
+	codeArgInvalid           = 47003
 	codeAPIUnauthorized      = 48001
 	codeClearQuotaLimit      = 48006
 	codeOpenIDNotOfApp       = 49003

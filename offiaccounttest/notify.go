@@ -21,7 +21,6 @@ var notifyErrText = map[int]string{
 	codeMassClientMsgIDLong: "clientmsgid size out of limit",
 	codeMassSpeedRange:      "the speed out of range",
 	codeMassNoSpeed:         "No speed message",
-	codeSubscribeDataFormat: "argument invalid!",
 	codeSubscribeBadTID:     "tid is invalid",
 	codeSubscribeBadStart:   "start is invalid",
 	codeSubscribeBadLimit:   "limit is invalid",

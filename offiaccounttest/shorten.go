@@ -14,7 +14,6 @@ const (
 
 	maxShortKeyData = 4 << 10
 
-	codeArgInvalid          = 47003
 	codeShortKeyDataTooLong = 9410010
 	codeShortKeyExpireLimit = 9410011
 	codeShortKeyNotFound    = 9410012

@@ -31,15 +31,14 @@ const (
 
 // Errcodes of the subscribe-notification APIs.
 const (
-	codeSubscribeDataFormat = 47003
-	codeSubscribeTmplLimit  = 200012
-	codeSubscribeBadTID     = 200014
-	codeSubscribeBadStart   = 200016
-	codeSubscribeBadLimit   = 200017
-	codeSubscribeNoIDs      = 200018
-	codeSubscribeBadIDs     = 200019
-	codeSubscribeBadKids    = 200020
-	codeSubscribeBadScene   = 200021
+	codeSubscribeTmplLimit = 200012
+	codeSubscribeBadTID    = 200014
+	codeSubscribeBadStart  = 200016
+	codeSubscribeBadLimit  = 200017
+	codeSubscribeNoIDs     = 200018
+	codeSubscribeBadIDs    = 200019
+	codeSubscribeBadKids   = 200020
+	codeSubscribeBadScene  = 200021
 )
 
 // SubscribeLibraryCategory is a category of the built-in public template library.
@@ -491,7 +490,7 @@ func (p *Platform) handleSubscribeSend(r *request) (any, int) {
 			v = strings.Trim(string(d.Value), `"`) // a number given bare
 		}
 		if !ok || !subscribeValueOK(key, v) {
-			return p.notifyFailLocked(r, codeSubscribeDataFormat, "data."+key+".value invalid"), 0
+			return p.notifyFailLocked(r, codeArgInvalid, "data."+key+".value invalid"), 0
 		}
 		data[key] = v
 	}
