@@ -155,10 +155,7 @@ func run(file, root string, verbose bool, stderr io.Writer) error {
 			continue
 		}
 		name := fmt.Sprintf("b%04d", b.line)
-		gen, first, err := generate(b)
-		if err != nil {
-			return fmt.Errorf("%s:%d: %v", file, b.line+1, err)
-		}
+		gen, first := generate(b)
 		pkg := filepath.Join(dir, name)
 		if err := os.MkdirAll(pkg, 0o755); err != nil {
 			return err
@@ -269,7 +266,7 @@ func (b *block) readComment(before []string) error {
 
 // generate returns the source of the block's package main and the generated line where the
 // block's first line is.
-func generate(b block) (string, int, error) {
+func generate(b block) (string, int) {
 	preamble := stubBodies(b.preamble)
 	fset := token.NewFileSet()
 	asDecls := "package main\n\n" + preamble + "\n\n" + b.code + "\n"
@@ -292,7 +289,7 @@ func generate(b block) (string, int, error) {
 	if withImports, err := addImports(body); err == nil {
 		body = withImports
 	} // else the build reports the syntax error, at its line
-	return body, first, nil
+	return body, first
 }
 
 // stubFile declares the stubs the generated block does not declare at package level.
