@@ -146,7 +146,7 @@ func run(file, root string, verbose bool, stderr io.Writer) error {
 	if err := writeModule(dir, root); err != nil {
 		return err
 	}
-	offsets := map[string]block{} // package dir -> block
+	blockOf := map[string]block{} // package dir -> block
 	lineOf := map[string]int{}    // package dir -> generated line of the block's first line
 	checked, skipped := 0, 0
 	for _, b := range blocks {
@@ -170,7 +170,7 @@ func run(file, root string, verbose bool, stderr io.Writer) error {
 		if err := os.WriteFile(filepath.Join(pkg, "stubs.go"), []byte(stubSrc), 0o644); err != nil {
 			return err
 		}
-		offsets[name], lineOf[name] = b, first
+		blockOf[name], lineOf[name] = b, first
 		checked++
 	}
 	if checked == 0 {
@@ -182,7 +182,7 @@ func run(file, root string, verbose bool, stderr io.Writer) error {
 		if err == nil {
 			continue
 		}
-		failures = append(failures, mapErrors(out, file, offsets, lineOf)...)
+		failures = append(failures, mapErrors(out, file, blockOf, lineOf)...)
 		if len(failures) == 0 {
 			return fmt.Errorf("go %s: %v\n%s", step[0], err, out)
 		}
@@ -193,9 +193,9 @@ func run(file, root string, verbose bool, stderr io.Writer) error {
 			fmt.Fprintln(stderr, f)
 		}
 		if verbose {
-			for name := range offsets {
+			for name := range blockOf {
 				gen, _ := os.ReadFile(filepath.Join(dir, name, "block.go"))
-				fmt.Fprintf(stderr, "--- %s (README line %d)\n%s\n", name, offsets[name].line, gen)
+				fmt.Fprintf(stderr, "--- %s (README line %d)\n%s\n", name, blockOf[name].line, gen)
 			}
 		}
 		return fmt.Errorf("%d problem(s) in the go blocks of %s; a block's missing names go in a "+
