@@ -308,7 +308,7 @@ func (p *Platform) postComponentEvent(eventURL, token, appID string, crypter *of
 	body := "<xml><AppId><![CDATA[" + appID + "]]></AppId><Encrypt><![CDATA[" + enc + "]]></Encrypt></xml>"
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, eventURL+sep(eventURL)+q.Encode(), bytes.NewReader([]byte(body)))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, eventURL+sep(eventURL)+q.Encode(), strings.NewReader(body))
 	if err != nil {
 		rec.Err = err
 		return
@@ -328,8 +328,9 @@ func (p *Platform) postComponentEvent(eventURL, token, appID string, crypter *of
 	}
 }
 
+// sep is what joins a query to u: "&" when u has one already.
 func sep(u string) string {
-	if bytes.ContainsRune([]byte(u), '?') {
+	if strings.Contains(u, "?") {
 		return "&"
 	}
 	return "?"

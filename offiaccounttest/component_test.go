@@ -179,6 +179,28 @@ func TestComponentAuthorizationLifecycle(t *testing.T) {
 	assert.True(t, strings.HasPrefix(compPost(t, p, "/cgi-bin/component/api_create_preauthcode", "bad", `{}`).str("errmsg"), "invalid credential"))
 }
 
+// Setup mistakes are errors naming the component, and an event URL that does not answer
+// "success" is recorded as a failed push.
+func TestComponentSetupErrors(t *testing.T) {
+	p := newComponentPlatform(t)
+	assert.Error(t, p.AddComponent("wxedecc412be32ce30", compSecret, compToken, "short"), "EncodingAESKey is 43 characters")
+	_, err := p.ComponentSender("wxedecc412be32ce30", "wxa", "http://x/$APPID$")
+	assert.ErrorContains(t, err, "unknown component wxedecc412be32ce30")
+	_, err = p.AuthorizeAccount("wxedecc412be32ce30", "wxa")
+	assert.Error(t, err)
+
+	refuse := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		io.WriteString(w, "fail")
+	}))
+	t.Cleanup(refuse.Close)
+	require.NoError(t, p.SetComponentEventURL(compAppID, refuse.URL))
+	pushes := p.ComponentPushes()
+	require.Len(t, pushes, 1)
+	assert.Equal(t, "component_verify_ticket", pushes[0].InfoType)
+	assert.Equal(t, "fail", pushes[0].Body)
+	assert.Error(t, pushes[0].Err)
+}
+
 // FuzzComponentAPIBodies sends arbitrary bodies to the component APIs: WeChat-shaped JSON,
 // never a panic.
 func FuzzComponentAPIBodies(f *testing.F) {

@@ -146,7 +146,7 @@ func run(file, root string, verbose bool, stderr io.Writer) error {
 	if err := writeModule(dir, root); err != nil {
 		return err
 	}
-	offsets := map[string]block{} // package dir -> block
+	blockOf := map[string]block{} // package dir -> block
 	lineOf := map[string]int{}    // package dir -> generated line of the block's first line
 	checked, skipped := 0, 0
 	for _, b := range blocks {
@@ -155,10 +155,7 @@ func run(file, root string, verbose bool, stderr io.Writer) error {
 			continue
 		}
 		name := fmt.Sprintf("b%04d", b.line)
-		gen, first, err := generate(b)
-		if err != nil {
-			return fmt.Errorf("%s:%d: %v", file, b.line+1, err)
-		}
+		gen, first := generate(b)
 		pkg := filepath.Join(dir, name)
 		if err := os.MkdirAll(pkg, 0o755); err != nil {
 			return err
@@ -173,7 +170,7 @@ func run(file, root string, verbose bool, stderr io.Writer) error {
 		if err := os.WriteFile(filepath.Join(pkg, "stubs.go"), []byte(stubSrc), 0o644); err != nil {
 			return err
 		}
-		offsets[name], lineOf[name] = b, first
+		blockOf[name], lineOf[name] = b, first
 		checked++
 	}
 	if checked == 0 {
@@ -185,7 +182,7 @@ func run(file, root string, verbose bool, stderr io.Writer) error {
 		if err == nil {
 			continue
 		}
-		failures = append(failures, mapErrors(out, file, offsets, lineOf)...)
+		failures = append(failures, mapErrors(out, file, blockOf, lineOf)...)
 		if len(failures) == 0 {
 			return fmt.Errorf("go %s: %v\n%s", step[0], err, out)
 		}
@@ -196,9 +193,9 @@ func run(file, root string, verbose bool, stderr io.Writer) error {
 			fmt.Fprintln(stderr, f)
 		}
 		if verbose {
-			for name := range offsets {
+			for name := range blockOf {
 				gen, _ := os.ReadFile(filepath.Join(dir, name, "block.go"))
-				fmt.Fprintf(stderr, "--- %s (README line %d)\n%s\n", name, offsets[name].line, gen)
+				fmt.Fprintf(stderr, "--- %s (README line %d)\n%s\n", name, blockOf[name].line, gen)
 			}
 		}
 		return fmt.Errorf("%d problem(s) in the go blocks of %s; a block's missing names go in a "+
@@ -269,7 +266,7 @@ func (b *block) readComment(before []string) error {
 
 // generate returns the source of the block's package main and the generated line where the
 // block's first line is.
-func generate(b block) (string, int, error) {
+func generate(b block) (string, int) {
 	preamble := stubBodies(b.preamble)
 	fset := token.NewFileSet()
 	asDecls := "package main\n\n" + preamble + "\n\n" + b.code + "\n"
@@ -292,7 +289,7 @@ func generate(b block) (string, int, error) {
 	if withImports, err := addImports(body); err == nil {
 		body = withImports
 	} // else the build reports the syntax error, at its line
-	return body, first, nil
+	return body, first
 }
 
 // stubFile declares the stubs the generated block does not declare at package level.

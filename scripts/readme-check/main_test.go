@@ -65,3 +65,23 @@ func TestRunReportsMarkdownLines(t *testing.T) {
 	stderr.Reset()
 	require.NoError(t, run(good, root, false, &stderr), stderr.String())
 }
+
+// FuzzExtract: any Markdown gives blocks or an error, never a panic, and each block's code is
+// the text right after its opening fence.
+func FuzzExtract(f *testing.F) {
+	f.Add("<!-- go-check: var x int -->\n```go\nfmt.Println(x)\n```\n")
+	f.Add("<!--\ngo-check main\n-->\n``` go\nx := 1\n```\n```sh\nls\n```")
+	f.Add("<!-- go-check skip -->\n```go\n```")
+	f.Fuzz(func(t *testing.T, md string) {
+		blocks, err := extract(md)
+		if err != nil {
+			return
+		}
+		lines := strings.Split(md, "\n")
+		for _, b := range blocks {
+			require.Less(t, b.line, len(lines))
+			require.True(t, strings.HasPrefix(strings.TrimSpace(lines[b.line-1]), "```"), "line %d is a fence", b.line)
+			require.True(t, strings.HasPrefix(strings.Join(lines[b.line:], "\n"), b.code))
+		}
+	})
+}

@@ -175,3 +175,30 @@ func TestWriteIncludesNotes(t *testing.T) {
 		t.Errorf("notes missing or not before the tables:\n%s", s)
 	}
 }
+
+// A malformed round marker or value is an error naming the line, not a silent gap.
+func TestParseErrors(t *testing.T) {
+	for _, raw := range []string{
+		"# round one\n",
+		"BenchmarkHandler/sdk=ours-2  1000  fast ns/op\n",
+	} {
+		if _, err := parse(strings.NewReader(raw)); err == nil || !strings.Contains(err.Error(), strings.TrimSpace(raw)) {
+			t.Errorf("parse(%q) = %v, want an error quoting the line", raw, err)
+		}
+	}
+}
+
+// FuzzParse: any input parses or fails, never panics, and what parses can be written.
+func FuzzParse(f *testing.F) {
+	f.Add(sample)
+	f.Add("# round 2\nBenchmarkX/a=1/sdk=ours-8 5 NaN ns/op -1 B/op\n")
+	f.Add("BenchmarkX 1 2 ns/op\nBenchmarkX 1 3 ns/op\n")
+	f.Fuzz(func(t *testing.T, raw string) {
+		r, err := parse(strings.NewReader(raw))
+		if err != nil {
+			return
+		}
+		var out bytes.Buffer
+		write(&out, options{}, r)
+	})
+}
