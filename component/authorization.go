@@ -200,7 +200,7 @@ func (p *Platform) QueryAuth(ctx context.Context, authorizationCode string) (*Au
 	if a.AccessToken != "" && a.ExpiresIn > 0 {
 		exp := time.Now().Add(time.Duration(a.ExpiresIn) * time.Second)
 		if err := p.store.Set(ctx, a.AuthorizerAppID+kindAccess, a.AccessToken, exp); err != nil {
-			p.logStoreErr(ctx, err, a.AccessToken)
+			p.logStoreErr(ctx, err)
 		}
 	}
 	return a, nil

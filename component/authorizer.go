@@ -10,7 +10,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strings"
 	"time"
 
 	"github.com/wxgo/offiaccount"
@@ -80,7 +79,7 @@ func (s authorizerSource) Token(ctx context.Context, _ string) (string, time.Dur
 		if err := p.store.setDurable(ctx, s.appID+kindRefresh, tok.RefreshToken); err != nil {
 			// The new token is lost to other processes until the next refresh returns it.
 			p.logger.LogAttrs(ctx, slog.LevelError, "component: storing a rotated refresh token failed",
-				slog.String("authorizer_appid", s.appID), slog.String("error", storeErrText(err, tok.RefreshToken)))
+				slog.String("authorizer_appid", s.appID), slog.String("error", err.Error()))
 		}
 	}
 	return tok.AccessToken, time.Duration(tok.ExpiresIn) * time.Second, nil
@@ -152,19 +151,7 @@ func (p *Platform) forget(ctx context.Context, authorizerAppID string) error {
 	return errors.Join(errs...)
 }
 
-// logStoreErr logs a store failure; values are the tokens the store was handed.
-func (p *Platform) logStoreErr(ctx context.Context, err error, values ...string) {
-	p.logger.LogAttrs(ctx, slog.LevelWarn, "component: token store failed", slog.String("error", storeErrText(err, values...)))
-}
-
-// storeErrText is err's text with values replaced: a store's error may quote the token it
-// was handed.
-func storeErrText(err error, values ...string) string {
-	msg := err.Error()
-	for _, v := range values {
-		if v != "" {
-			msg = strings.ReplaceAll(msg, v, "[REDACTED]")
-		}
-	}
-	return msg
+// logStoreErr logs a store failure (prefixStore has already hidden the token it was handed).
+func (p *Platform) logStoreErr(ctx context.Context, err error) {
+	p.logger.LogAttrs(ctx, slog.LevelWarn, "component: token store failed", slog.String("error", err.Error()))
 }

@@ -367,11 +367,12 @@ func (s prefixStore) Get(ctx context.Context, key string) (string, time.Time, er
 }
 
 func (s prefixStore) Set(ctx context.Context, key, value string, expiry time.Time) error {
-	return s.s.Set(ctx, s.prefix+key, value, expiry)
+	return scrubStoreErr(s.s.Set(ctx, s.prefix+key, value, expiry), value)
 }
 
 func (s prefixStore) CompareAndDelete(ctx context.Context, key, value string) (bool, error) {
-	return s.s.CompareAndDelete(ctx, s.prefix+key, value)
+	ok, err := s.s.CompareAndDelete(ctx, s.prefix+key, value)
+	return ok, scrubStoreErr(err, value)
 }
 
 func (s prefixStore) TryLock(ctx context.Context, key, owner string, lease time.Duration) (bool, error) {
@@ -385,10 +386,29 @@ func (s prefixStore) Unlock(ctx context.Context, key, owner string) error {
 // setDurable keeps value without expiry where the store can.
 func (s prefixStore) setDurable(ctx context.Context, key, value string) error {
 	if d, ok := s.s.(DurableStore); ok {
-		return d.SetDurable(ctx, s.prefix+key, value)
+		return scrubStoreErr(d.SetDurable(ctx, s.prefix+key, value), value)
 	}
-	return s.s.Set(ctx, s.prefix+key, value, durableExpiry)
+	return scrubStoreErr(s.s.Set(ctx, s.prefix+key, value, durableExpiry), value)
 }
+
+// scrubStoreErr hides the token a store was handed from its error, which a store may quote
+// ("SET key value"), whether the error is returned or logged. errors.Is still answers for
+// the store's own error (a timeout, say); errors.As cannot reach its unscrubbed text.
+func scrubStoreErr(err error, value string) error {
+	if err == nil || value == "" || !strings.Contains(err.Error(), value) {
+		return err
+	}
+	return &storeError{msg: strings.ReplaceAll(err.Error(), value, "[REDACTED]"), err: err}
+}
+
+// storeError is a store's error with a token replaced in its text.
+type storeError struct {
+	msg string
+	err error
+}
+
+func (e *storeError) Error() string        { return e.msg }
+func (e *storeError) Is(target error) bool { return errors.Is(e.err, target) }
 
 // discard is a slog handler that drops everything (slog.DiscardHandler needs Go 1.24).
 type discard struct{}

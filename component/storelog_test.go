@@ -2,6 +2,7 @@ package component
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http/httptest"
@@ -33,7 +34,7 @@ func (s *echoingStore) Set(ctx context.Context, key, value string, expiry time.T
 	}
 	s.mu.Unlock()
 	if fail {
-		return fmt.Errorf("store down: SET %s %s", key, value)
+		return fmt.Errorf("store down: SET %s %s: %w", key, value, context.DeadlineExceeded)
 	}
 	return s.MemoryTokenStore.Set(ctx, key, value, expiry)
 }
@@ -52,11 +53,11 @@ func (s *echoingStore) refusedValues() []string {
 
 // echoingPlatform is a platform of fake over an echoingStore, logging into logs, with the
 // fake pushing tickets to its event URL.
-func echoingPlatform(t *testing.T, fake *offiaccounttest.Platform, store *echoingStore, logs *lockedBuf) *Platform {
+func echoingPlatform(t *testing.T, fake *offiaccounttest.Platform, store *echoingStore, logs *lockedBuf, opts ...PlatformOption) *Platform {
 	t.Helper()
-	p, err := NewPlatform(testAppID, testSecret, testToken, testAESKey,
+	p, err := NewPlatform(testAppID, testSecret, testToken, testAESKey, append([]PlatformOption{
 		WithPlatformBaseURL(fake.URL()), WithPlatformTokenStore(store),
-		WithPlatformLogger(slog.New(slog.NewTextHandler(logs, nil))))
+		WithPlatformLogger(slog.New(slog.NewTextHandler(logs, nil)))}, opts...)...)
 	require.NoError(t, err)
 	events := httptest.NewServer(p.AuthEventHandler())
 	t.Cleanup(events.Close)
@@ -128,4 +129,27 @@ func mustGetStore(t *testing.T, s offiaccount.TokenStore, key string) string {
 	require.NoError(t, err)
 	require.NotEmpty(t, v)
 	return v
+}
+
+// A store failure while keeping the refresh token from api_query_auth comes back from
+// QueryAuth without the token the store quoted, and still matches the store's own error.
+func TestQueryAuthStoreErrorHasNoToken(t *testing.T) {
+	t.Parallel()
+	fake := newFakeComponent(t)
+	store := &echoingStore{MemoryTokenStore: offiaccount.NewMemoryTokenStore(), failSuffix: kindRefresh}
+	logs := new(lockedBuf)
+	p := echoingPlatform(t, fake, store, logs, WithPlatformManualQueryAuth())
+	code, err := fake.AuthorizeAccount(testAppID, "wx0c9b1d5f2a7e3b44")
+	require.NoError(t, err)
+
+	_, err = p.QueryAuth(context.Background(), code)
+	require.Error(t, err)
+	refused := store.refusedValues()
+	require.Len(t, refused, 1, "the platform tried to keep the refresh token")
+	assert.NotContains(t, err.Error(), refused[0])
+	assert.Contains(t, err.Error(), "[REDACTED]")
+	assert.ErrorIs(t, err, context.DeadlineExceeded, "the store's own error still matches")
+	var se *storeError
+	require.True(t, errors.As(err, &se))
+	assert.Nil(t, errors.Unwrap(se), "the unscrubbed error cannot be reached")
 }
