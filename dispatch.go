@@ -25,7 +25,12 @@ import (
 // sharing a store apart.
 func dedupeKey(m *Message) string {
 	var stack [200]byte
-	b := append(stack[:0], m.ToUserName...)
+	return string(appendDedupeKey(stack[:0], m))
+}
+
+// appendDedupeKey appends the dedupe key of m to b.
+func appendDedupeKey(b []byte, m *Message) []byte {
+	b = append(b, m.ToUserName...)
 	if m.MsgType != MsgTypeEvent && m.MsgID != 0 {
 		// The sender too: a caller who guesses MsgIds cannot fetch another
 		// user's stored reply.
@@ -33,7 +38,7 @@ func dedupeKey(m *Message) string {
 		b = append(b, m.FromUserName...)
 		b = append(b, '|')
 		b = strconv.AppendInt(b, m.MsgID, 10)
-		return string(b)
+		return b
 	}
 	b = append(b, "|e|"...)
 	b = append(b, m.FromUserName...)
@@ -87,7 +92,7 @@ func dedupeKey(m *Message) string {
 		field('c', m.Content)
 		field('d', m.MediaID)
 	}
-	return string(b)
+	return b
 }
 
 // A stored reply is a mode byte and the reply's plain XML. A reply stored
@@ -116,49 +121,51 @@ func (h *Handler) recordTTL(ts int64, now time.Time) time.Duration {
 }
 
 // dispatch runs the message's function once across WeChat's retries and
-// replays of the request, and writes the reply. ts is the request's
-// timestamp.
-func (h *Handler) dispatch(w http.ResponseWriter, r *http.Request, m *Message, encrypted bool, arrived time.Time, ts int64) {
+// replays of the request, and writes the reply. cb holds the message; ts is
+// the request's timestamp.
+func (h *Handler) dispatch(w http.ResponseWriter, r *http.Request, cb *callback, encrypted bool, arrived time.Time, ts int64) {
 	t := h.timing
+	m := &cb.msg
 	base := context.WithoutCancel(r.Context())
 	mode := byte(replyPlain)
 	if encrypted {
 		mode = replySealed
 	}
 	if h.store == nil {
-		ctx, cancel := withLazyDeadline(base, arrived.Add(t.AttemptTimeout-t.Margin))
-		defer cancel()
-		h.respondStored(r, w, h.run(ctx, m, mode), encrypted)
+		cb.ctx.init(base, arrived.Add(t.AttemptTimeout-t.Margin))
+		body, end := h.run(&cb.ctx, m, mode)
+		cb.ctx.end(context.Canceled)
+		h.respondStored(r, w, body, encrypted, end)
 		return
 	}
-	key := dedupeKey(m)
+	d := h.dedupeRef(m)
 	ttl := h.recordTTL(ts, arrived)
-	rec, created, err := h.store.Claim(r.Context(), key, arrived, ttl)
+	rec, created, err := d.claim(r.Context(), arrived, ttl)
 	if err != nil {
 		h.logger.LogAttrs(r.Context(), slog.LevelWarn, "offiaccount: dedupe store failed; handling without dedupe",
 			slog.String("op", "claim"), slog.String("error", err.Error()))
-		ctx, cancel := withLazyDeadline(base, arrived.Add(t.AttemptTimeout-t.Margin))
-		defer cancel()
-		h.respondStored(r, w, h.run(ctx, m, mode), encrypted)
+		cb.ctx.init(base, arrived.Add(t.AttemptTimeout-t.Margin))
+		body, end := h.run(&cb.ctx, m, mode)
+		cb.ctx.end(context.Canceled)
+		h.respondStored(r, w, body, encrypted, end)
 		return
 	}
 	if created {
 		// The first attempt runs the function. Its reply can go out through
 		// any attempt until the last one gives up.
-		last := arrived.Add(time.Duration(t.Attempts)*t.AttemptTimeout - t.Margin)
-		ctx, cancel := withLazyDeadline(base, last)
-		body := h.run(ctx, m, mode)
-		cancel()
-		left := ttl - h.now().Sub(arrived)
-		if err := h.store.Complete(base, key, body, h.dedupeTTL, max(left, h.dedupeTTL)); err != nil {
+		cb.ctx.init(base, arrived.Add(time.Duration(t.Attempts)*t.AttemptTimeout-t.Margin))
+		body, end := h.run(&cb.ctx, m, mode)
+		cb.ctx.end(context.Canceled)
+		left := ttl - end.Sub(arrived)
+		if err := d.complete(base, body, h.dedupeTTL, max(left, h.dedupeTTL), end); err != nil {
 			h.logger.LogAttrs(r.Context(), slog.LevelWarn, "offiaccount: dedupe store failed",
 				slog.String("op", "complete"), slog.String("error", err.Error()))
 		}
-		h.respondStored(r, w, body, encrypted)
+		h.respondStored(r, w, body, encrypted, end)
 		return
 	}
 	if rec.Done {
-		h.respondStored(r, w, rec.Reply, encrypted)
+		h.respondStored(r, w, rec.Reply, encrypted, arrived)
 		return
 	}
 	// A retry while the first attempt's function still runs: wait for its
@@ -171,25 +178,25 @@ func (h *Handler) dispatch(w http.ResponseWriter, r *http.Request, m *Message, e
 	if isLast {
 		wait = t.AttemptTimeout - t.Margin
 	}
-	wait -= h.now().Sub(arrived)
+	wait -= h.clock().Sub(arrived)
 	ctx, cancel := context.WithTimeout(r.Context(), wait)
-	reply, err := h.store.Wait(ctx, key)
+	reply, err := d.wait(ctx)
 	cancel()
 	switch {
 	case err == nil:
-		h.respondStored(r, w, reply, encrypted)
+		h.respondStored(r, w, reply, encrypted, h.clock())
 	case r.Context().Err() != nil:
 		// WeChat hung up; nothing to answer.
 	case isLast || errors.Is(err, ErrDedupeRecordNotFound):
-		h.respond(r.Context(), w, nil, encrypted)
+		h.writeBody(w, nil)
 	case errors.Is(err, context.DeadlineExceeded):
 		// WeChat has given up on this attempt and will retry; a client that
 		// is still here is not WeChat. It gets "no reply", never a 5xx.
-		h.respond(r.Context(), w, nil, encrypted)
+		h.writeBody(w, nil)
 	default:
 		h.logger.LogAttrs(r.Context(), slog.LevelWarn, "offiaccount: dedupe store failed",
 			slog.String("op", "wait"), slog.String("error", err.Error()))
-		h.respond(r.Context(), w, nil, encrypted)
+		h.writeBody(w, nil)
 	}
 }
 
@@ -207,7 +214,7 @@ func (h *Handler) writeBody(w http.ResponseWriter, body []byte) {
 
 // respondStored writes a stored reply (mode byte and plain XML, nil for
 // "success") in the mode of the request.
-func (h *Handler) respondStored(r *http.Request, w http.ResponseWriter, stored []byte, encrypted bool) {
+func (h *Handler) respondStored(r *http.Request, w http.ResponseWriter, stored []byte, encrypted bool, now time.Time) {
 	if len(stored) == 0 {
 		h.writeBody(w, nil)
 		return
@@ -225,14 +232,16 @@ func (h *Handler) respondStored(r *http.Request, w http.ResponseWriter, stored [
 		h.writeBody(w, nil)
 		return
 	}
-	h.respond(r.Context(), w, stored[1:], encrypted)
+	h.respond(r.Context(), w, stored[1:], encrypted, now)
 }
 
 // run calls the message's function, recovering panics, and returns the
-// reply as it is stored: mode, then plain XML (nil for "success").
-func (h *Handler) run(ctx context.Context, m *Message, mode byte) (body []byte) {
+// reply as it is stored (mode, then plain XML; nil for "success") and the
+// time the function returned.
+func (h *Handler) run(ctx context.Context, m *Message, mode byte) (body []byte, end time.Time) {
 	defer func() {
 		if p := recover(); p != nil {
+			end = h.clock()
 			h.logger.LogAttrs(ctx, slog.LevelError, "offiaccount: callback function panicked",
 				slog.String("msg_type", string(m.MsgType)), slog.String("event", string(m.Event)),
 				slog.String("panic", fmt.Sprint(p)))
@@ -240,29 +249,30 @@ func (h *Handler) run(ctx context.Context, m *Message, mode byte) (body []byte) 
 		}
 	}()
 	reply, err := h.Dispatch(ctx, m)
+	end = h.clock()
 	if err != nil {
 		h.logger.LogAttrs(ctx, slog.LevelError, "offiaccount: callback function failed",
 			slog.String("msg_type", string(m.MsgType)), slog.String("event", string(m.Event)),
 			slog.String("error", err.Error()))
-		return nil
+		return nil, end
 	}
 	if reply == nil {
-		return nil
+		return nil, end
 	}
 	bp := getBufSize(replySizeHint(reply, m))
 	defer putBuf(bp)
-	plain := appendMessageReply(append((*bp)[:0], mode), reply, m, h.now().Unix())
+	plain := appendMessageReply(append((*bp)[:0], mode), reply, m, end.Unix())
 	*bp = plain[:0]
 	if len(plain) == 1 {
-		return nil
+		return nil, end
 	}
-	return append([]byte(nil), plain...)
+	return append([]byte(nil), plain...), end
 }
 
 // respond writes a reply's plain XML (nil for "success"), sealed and signed when the
 // request was encrypted. Replies are kept plain in the dedupe store and sealed per answer,
 // so a replay always matches the mode of the request it answers.
-func (h *Handler) respond(ctx context.Context, w http.ResponseWriter, plain []byte, encrypted bool) {
+func (h *Handler) respond(ctx context.Context, w http.ResponseWriter, plain []byte, encrypted bool, now time.Time) {
 	if len(plain) == 0 || !encrypted {
 		h.writeBody(w, plain)
 		return
@@ -274,7 +284,7 @@ func (h *Handler) respond(ctx context.Context, w http.ResponseWriter, plain []by
 	defer putBuf(bp)
 	buf := (*bp)[:cap(*bp)]
 	tail := buf[len(buf)-scratch:]
-	ts := strconv.AppendInt(tail[:0:32], h.now().Unix(), 10)
+	ts := strconv.AppendInt(tail[:0:32], now.Unix(), 10)
 	nonce := (*[16]byte)(tail[32:48])
 	randomNonce(nonce)
 	sealed, err := sealReply(buf[:0:len(buf)-scratch], h.crypter, h.token, plain, ts, nonce[:])
@@ -314,8 +324,22 @@ type lazyDeadline struct {
 // withLazyDeadline returns a child of parent, which must never be cancelled, that ends at
 // deadline or when cancel is called.
 func withLazyDeadline(parent context.Context, deadline time.Time) (context.Context, context.CancelFunc) {
-	c := &lazyDeadline{Context: parent, deadline: deadline}
+	c := new(lazyDeadline)
+	c.init(parent, deadline)
 	return c, func() { c.end(context.Canceled) }
+}
+
+// init makes c a child of parent ending at deadline, in place: a callback's context is
+// allocated with its Message (see callback).
+func (c *lazyDeadline) init(parent context.Context, deadline time.Time) {
+	c.Context, c.deadline = parent, deadline
+}
+
+// callback is what one message's handling allocates in one piece: the Message and the
+// context its function runs in.
+type callback struct {
+	msg Message
+	ctx lazyDeadline
 }
 
 func (c *lazyDeadline) Deadline() (time.Time, bool) { return c.deadline, true }

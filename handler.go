@@ -49,7 +49,8 @@ type Handler struct {
 	dedupeTTL   time.Duration
 	timing      RetryTiming
 	logger      *slog.Logger
-	now         func() time.Time // test hook
+	now         func() time.Time   // test hook; nil is time.Now (see clock)
+	mem         *MemoryDedupeStore // store, when it is the built-in one
 	maxEchoStr  int
 	allowIP     func(netip.Addr) bool // nil: every source
 	registerMu  sync.Mutex
@@ -115,7 +116,6 @@ func NewHandler(token string, opts ...HandlerOption) (*Handler, error) {
 		dedupeTTL:  DefaultDedupeTTL,
 		timing:     defaultRetryTiming,
 		logger:     slog.New(discardHandler{}),
-		now:        time.Now,
 		maxEchoStr: 1024,
 	}
 	for _, opt := range opts {
@@ -132,6 +132,7 @@ func NewHandler(token string, opts ...HandlerOption) (*Handler, error) {
 	if !h.storeSet {
 		h.store = new(MemoryDedupeStore)
 	}
+	h.mem, _ = h.store.(*MemoryDedupeStore)
 	if min := time.Duration(h.timing.Attempts) * h.timing.AttemptTimeout * 2; h.dedupeTTL < min {
 		h.dedupeTTL = min
 	}
@@ -379,7 +380,7 @@ func (h *Handler) checkTimestamp(ts string, now time.Time) (int64, bool) {
 }
 
 func (h *Handler) timestampOK(ts string) bool {
-	_, ok := h.checkTimestamp(ts, h.now())
+	_, ok := h.checkTimestamp(ts, h.clock())
 	return ok
 }
 
@@ -408,7 +409,7 @@ func (h *Handler) serveVerify(w http.ResponseWriter, r *http.Request) {
 
 // serveMessage handles a message or event POST.
 func (h *Handler) serveMessage(w http.ResponseWriter, r *http.Request) {
-	arrived := h.now()
+	arrived := h.clock()
 	q, ok := parseCallbackQuery(r.URL.RawQuery)
 	if !ok {
 		h.reject(r, w, http.StatusBadRequest, "malformed query")
@@ -451,10 +452,18 @@ func (h *Handler) serveMessage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	m, code, reason := h.readMessage(r, q, encrypted)
-	if code != 0 {
+	cb := new(callback)
+	if code, reason := h.readMessage(r, q, encrypted, &cb.msg); code != 0 {
 		h.reject(r, w, code, reason)
 		return
 	}
-	h.dispatch(w, r, m, encrypted, arrived, ts)
+	h.dispatch(w, r, cb, encrypted, arrived, ts)
+}
+
+// clock returns the time: the test hook's, or time.Now's.
+func (h *Handler) clock() time.Time {
+	if h.now != nil {
+		return h.now()
+	}
+	return time.Now()
 }

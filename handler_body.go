@@ -138,22 +138,21 @@ func bytesString(b []byte) string {
 
 // readMessage reads the body of a message POST and decodes the message: the plaintext body,
 // or the safe-mode envelope checked and opened. A non-zero code rejects the request.
-func (h *Handler) readMessage(r *http.Request, q callbackQuery, encrypted bool) (m *Message, code int, reason string) {
+func (h *Handler) readMessage(r *http.Request, q callbackQuery, encrypted bool, m *Message) (code int, reason string) {
 	body, pooled, err := h.readRequestBody(r, !encrypted)
 	if pooled != nil {
 		defer putBuf(pooled)
 	}
 	switch {
 	case errors.Is(err, errBodyTooLarge):
-		return nil, http.StatusRequestEntityTooLarge, "body too large"
+		return http.StatusRequestEntityTooLarge, "body too large"
 	case err != nil:
-		return nil, http.StatusBadRequest, "reading body failed"
+		return http.StatusBadRequest, "reading body failed"
 	}
-	m = new(Message)
 	if encrypted {
 		plain, code, reason := h.open(r, q, body)
 		if code != 0 {
-			return nil, code, reason
+			return code, reason
 		}
 		m.Raw = plain
 	} else {
@@ -162,9 +161,9 @@ func (h *Handler) readMessage(r *http.Request, q callbackQuery, encrypted bool) 
 	// The fields are substrings of Raw, which nothing writes to from here on: the document is
 	// held once, not once as bytes and again as a string.
 	if err := parseMessageInto(m, bytesString(m.Raw)); err != nil {
-		return nil, http.StatusBadRequest, "malformed message"
+		return http.StatusBadRequest, "malformed message"
 	}
-	return m, 0, ""
+	return 0, ""
 }
 
 // open checks and decrypts a safe-mode envelope. A non-zero code rejects it. The message

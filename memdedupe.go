@@ -133,12 +133,20 @@ type memShard struct {
 // locate hashes key and returns its shard, initialising a zero-value store.
 func (s *MemoryDedupeStore) locate(key string) (memKey, *memShard) {
 	s.once.Do(s.init)
-	k := memKey{maphash.String(s.seed1, key), maphash.String(s.seed2, key)}
-	sh := &s.shards[0]
+	return s.shardOf(memKey{maphash.String(s.seed1, key), maphash.String(s.seed2, key)})
+}
+
+// locateBytes is locate for a key in bytes; it hashes them as locate hashes the same text.
+func (s *MemoryDedupeStore) locateBytes(key []byte) (memKey, *memShard) {
+	s.once.Do(s.init)
+	return s.shardOf(memKey{maphash.Bytes(s.seed1, key), maphash.Bytes(s.seed2, key)})
+}
+
+func (s *MemoryDedupeStore) shardOf(k memKey) (memKey, *memShard) {
 	if s.shift < 64 {
-		sh = &s.shards[k[0]>>s.shift]
+		return k, &s.shards[k[0]>>s.shift]
 	}
-	return k, sh
+	return k, &s.shards[0]
 }
 
 func (s *MemoryDedupeStore) clock() int64 {
@@ -151,7 +159,12 @@ func (s *MemoryDedupeStore) clock() int64 {
 // Claim implements DedupeStore.
 func (s *MemoryDedupeStore) Claim(_ context.Context, key string, now time.Time, ttl time.Duration) (DedupeRecord, bool, error) {
 	k, sh := s.locate(key)
-	clock := s.clock()
+	rec, created := s.claim(k, sh, now, s.clock(), ttl)
+	return rec, created, nil
+}
+
+// claim is Claim of the record k in shard sh at clock, the store's time.
+func (s *MemoryDedupeStore) claim(k memKey, sh *memShard, now time.Time, clock int64, ttl time.Duration) (DedupeRecord, bool) {
 	sh.mu.Lock()
 	old, had := sh.recs[k]
 	if had && clock < old.exp {
@@ -160,7 +173,7 @@ func (s *MemoryDedupeStore) Claim(_ context.Context, key string, now time.Time, 
 			rec.Reply = sh.reply(old.seq(), clock)
 		}
 		sh.mu.Unlock()
-		return rec, false, nil
+		return rec, false
 	}
 	if had {
 		sh.dropExtras(k, old) // of an expired record
@@ -169,13 +182,18 @@ func (s *MemoryDedupeStore) Claim(_ context.Context, key string, now time.Time, 
 	s.bound(sh, clock)
 	sh.mu.Unlock()
 	s.armSweeper()
-	return DedupeRecord{FirstSeen: now}, true, nil
+	return DedupeRecord{FirstSeen: now}, true
 }
 
 // Complete implements DedupeStore.
 func (s *MemoryDedupeStore) Complete(_ context.Context, key string, reply []byte, replyTTL, ttl time.Duration) error {
 	k, sh := s.locate(key)
-	clock := s.clock()
+	s.complete(k, sh, reply, replyTTL, ttl, s.clock())
+	return nil
+}
+
+// complete is Complete of the record k in shard sh at clock, the store's time.
+func (s *MemoryDedupeStore) complete(k memKey, sh *memShard, reply []byte, replyTTL, ttl time.Duration, clock int64) {
 	sh.mu.Lock()
 	old, had := sh.recs[k]
 	r := old
@@ -197,12 +215,16 @@ func (s *MemoryDedupeStore) Complete(_ context.Context, key string, reply []byte
 	s.bound(sh, clock)
 	sh.mu.Unlock()
 	s.armSweeper()
-	return nil
 }
 
 // Wait implements DedupeStore.
 func (s *MemoryDedupeStore) Wait(ctx context.Context, key string) ([]byte, error) {
 	k, sh := s.locate(key)
+	return s.wait(ctx, k, sh)
+}
+
+// wait is Wait for the record k in shard sh.
+func (s *MemoryDedupeStore) wait(ctx context.Context, k memKey, sh *memShard) ([]byte, error) {
 	sh.mu.Lock()
 	r, ok := sh.recs[k]
 	clock := s.clock()

@@ -50,7 +50,7 @@ type misconfigLog struct {
 // less than misconfigLogEvery ago.
 func (h *Handler) misconfigured(r *http.Request, c misconfigCause) {
 	l := &h.misconfig[c]
-	now := h.now().UnixNano()
+	now := h.clock().UnixNano()
 	last := l.last.Load()
 	if (last != 0 && now-last < int64(misconfigLogEvery)) || !l.last.CompareAndSwap(last, now) {
 		l.suppressed.Add(1)
