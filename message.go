@@ -220,6 +220,15 @@ func ParseMessage(data []byte) (*Message, error) {
 // parseMessageInto fills m from doc, leaving Raw alone. Field values are
 // substrings of doc, so a typical message costs no allocation here.
 func parseMessageInto(m *Message, doc string) error {
+	var fields [flatMaxFields]flatField
+	if n, ok := scanFlat(doc, &fields); ok {
+		for _, f := range fields[:n] {
+			if err := m.setField(f.name, f.value); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
 	p := getXMLParser()
 	defer putXMLParser(p)
 	if err := p.parse(doc); err != nil {
@@ -230,84 +239,13 @@ func parseMessageInto(m *Message, doc string) error {
 
 // fill copies the decoded elements into m's fields.
 func (m *Message) fill(nodes []xmlNode) error {
-	var err error
 	for i := 1; i < len(nodes); i++ {
 		n := &nodes[i]
 		if n.depth != 1 {
 			continue
 		}
-		v := n.value
+		var err error
 		switch n.name {
-		case "ToUserName":
-			m.ToUserName = v
-		case "FromUserName":
-			m.FromUserName = v
-		case "CreateTime":
-			m.CreateTime, err = parseIntField(n.name, v)
-		case "MsgType":
-			m.MsgType = MsgType(v)
-		case "MsgId", "MsgID":
-			m.MsgID, err = parseIntField(n.name, v)
-		case "Content":
-			m.Content = v
-		case "MsgDataId":
-			m.MsgDataID = v
-		case "Idx":
-			m.Idx = v
-		case "PicUrl":
-			m.PicURL = v
-		case "MediaId":
-			m.MediaID = v
-		case "Format":
-			m.Format = v
-		case "Recognition":
-			m.Recognition = v
-		case "ThumbMediaId":
-			m.ThumbMediaID = v
-		case "Location_X":
-			m.LocationX, err = parseFloatField(n.name, v)
-		case "Location_Y":
-			m.LocationY, err = parseFloatField(n.name, v)
-		case "Scale":
-			m.Scale, err = parseSmallIntField(n.name, v)
-		case "Label":
-			m.Label = v
-		case "Title":
-			m.Title = v
-		case "Description":
-			m.Description = v
-		case "Url":
-			m.URL = v
-		case "Event":
-			m.Event = EventType(v)
-		case "EventKey":
-			m.EventKey = v
-		case "Ticket":
-			m.Ticket = v
-		case "Latitude":
-			m.Latitude, err = parseFloatField(n.name, v)
-		case "Longitude":
-			m.Longitude, err = parseFloatField(n.name, v)
-		case "Precision":
-			m.Precision, err = parseFloatField(n.name, v)
-		case "MenuId", "MenuID":
-			m.MenuID = v
-		case "KfAccount":
-			m.KFAccount = v
-		case "FromKfAccount":
-			m.FromKFAccount = v
-		case "ToKfAccount":
-			m.ToKFAccount = v
-		case "Status":
-			m.Status = v
-		case "TotalCount":
-			m.TotalCount, err = parseSmallIntField(n.name, v)
-		case "FilterCount":
-			m.FilterCount, err = parseSmallIntField(n.name, v)
-		case "SentCount":
-			m.SentCount, err = parseSmallIntField(n.name, v)
-		case "ErrorCount":
-			m.ErrorCount, err = parseSmallIntField(n.name, v)
 		case "ScanCodeInfo":
 			err = m.fillScanCodeInfo(nodes, i)
 		case "SendPicsInfo":
@@ -322,12 +260,92 @@ func (m *Message) fill(nodes []xmlNode) error {
 			err = m.fillCopyrightCheckResult(nodes, i)
 		case "ArticleUrlResult":
 			err = m.fillArticleURLResult(nodes, i)
+		default:
+			err = m.setField(n.name, n.value)
 		}
 		if err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// setField sets the field of a leaf element at depth 1; elements it does not know are
+// ignored.
+func (m *Message) setField(name, v string) (err error) {
+	switch name {
+	case "ToUserName":
+		m.ToUserName = v
+	case "FromUserName":
+		m.FromUserName = v
+	case "CreateTime":
+		m.CreateTime, err = parseIntField(name, v)
+	case "MsgType":
+		m.MsgType = MsgType(v)
+	case "MsgId", "MsgID":
+		m.MsgID, err = parseIntField(name, v)
+	case "Content":
+		m.Content = v
+	case "MsgDataId":
+		m.MsgDataID = v
+	case "Idx":
+		m.Idx = v
+	case "PicUrl":
+		m.PicURL = v
+	case "MediaId":
+		m.MediaID = v
+	case "Format":
+		m.Format = v
+	case "Recognition":
+		m.Recognition = v
+	case "ThumbMediaId":
+		m.ThumbMediaID = v
+	case "Location_X":
+		m.LocationX, err = parseFloatField(name, v)
+	case "Location_Y":
+		m.LocationY, err = parseFloatField(name, v)
+	case "Scale":
+		m.Scale, err = parseSmallIntField(name, v)
+	case "Label":
+		m.Label = v
+	case "Title":
+		m.Title = v
+	case "Description":
+		m.Description = v
+	case "Url":
+		m.URL = v
+	case "Event":
+		m.Event = EventType(v)
+	case "EventKey":
+		m.EventKey = v
+	case "Ticket":
+		m.Ticket = v
+	case "Latitude":
+		m.Latitude, err = parseFloatField(name, v)
+	case "Longitude":
+		m.Longitude, err = parseFloatField(name, v)
+	case "Precision":
+		m.Precision, err = parseFloatField(name, v)
+	case "MenuId", "MenuID":
+		m.MenuID = v
+	case "KfAccount":
+		m.KFAccount = v
+	case "FromKfAccount":
+		m.FromKFAccount = v
+	case "ToKfAccount":
+		m.ToKFAccount = v
+	case "Status":
+		m.Status = v
+	case "TotalCount":
+		m.TotalCount, err = parseSmallIntField(name, v)
+	case "FilterCount":
+		m.FilterCount, err = parseSmallIntField(name, v)
+	case "SentCount":
+		m.SentCount, err = parseSmallIntField(name, v)
+	case "ErrorCount":
+		m.ErrorCount, err = parseSmallIntField(name, v)
+	}
+	return err
 }
 
 // children calls fn for each node whose parent is nodes[parent]. Children

@@ -1,0 +1,121 @@
+package offiaccount
+
+import (
+	"reflect"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// parseMessageFull fills m with the full decoder only, as parseMessageInto did before the
+// fast path.
+func parseMessageFull(m *Message, doc string) error {
+	p := getXMLParser()
+	defer putXMLParser(p)
+	if err := p.parse(doc); err != nil {
+		return err
+	}
+	return m.fill(p.nodes)
+}
+
+func TestScanFlatShapes(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		doc  string
+		flat bool // taken by the fast path
+	}{
+		{"cdata and text", "<xml><ToUserName><![CDATA[gh_1]]></ToUserName>\n<CreateTime>1348831860</CreateTime><MsgType><![CDATA[text]]></MsgType></xml>", true},
+		{"empty element", "<xml><Content></Content></xml>", true},
+		{"empty cdata", "<xml><Content><![CDATA[]]></Content></xml>", true},
+		{"white space after the root", "<xml><A>1</A></xml>\n ", true},
+		{"no fields", "<xml></xml>", true},
+		{"declaration", `<?xml version="1.0"?><xml><A>1</A></xml>`, false},
+		{"leading space", " <xml><A>1</A></xml>", false},
+		{"other root", "<root><A>1</A></root>", false},
+		{"nested", "<xml><ScanCodeInfo><ScanType><![CDATA[qrcode]]></ScanType></ScanCodeInfo></xml>", false},
+		{"attribute", `<xml><A x="1">1</A></xml>`, false},
+		{"self-closing", "<xml><A/></xml>", false},
+		{"reference", "<xml><A>a&amp;b</A></xml>", false},
+		{"carriage return", "<xml><A>a\rb</A></xml>", false},
+		{"cdata and text mixed", "<xml><A> <![CDATA[x]]></A></xml>", false},
+		{"two cdata", "<xml><A><![CDATA[x]]><![CDATA[y]]></A></xml>", false},
+		{"comment", "<xml><!-- c --><A>1</A></xml>", false},
+		{"wrong end tag", "<xml><A>1</B></xml>", false},
+		{"space in end tag", "<xml><A>1</A ></xml>", false},
+		{"]]> in text", "<xml><A>a]]>b</A></xml>", false},
+		{"bad UTF-8 in cdata", "<xml><A><![CDATA[\xff]]></A></xml>", false},
+		{"control character", "<xml><A>\x01</A></xml>", false},
+		{"unterminated", "<xml><A>1</A>", false},
+		{"text after the root", "<xml><A>1</A></xml>x", false},
+		{"text between fields", "<xml>x<A>1</A></xml>", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var fields [flatMaxFields]flatField
+			_, ok := scanFlat(tc.doc, &fields)
+			assert.Equal(t, tc.flat, ok)
+		})
+	}
+}
+
+func TestScanFlatFields(t *testing.T) {
+	doc := "<xml><ToUserName><![CDATA[gh_1]]></ToUserName>\n<Content>你好 <![CDATA[</Content>"
+	var fields [flatMaxFields]flatField
+	_, ok := scanFlat(doc+"</xml>", &fields)
+	assert.False(t, ok, "a CDATA opening inside text is not flat")
+
+	doc = "<xml><ToUserName><![CDATA[gh_1]]></ToUserName>\n\t<CreateTime>1348831860</CreateTime><Content><![CDATA[a<b>&c]]></Content><Content>second</Content></xml>"
+	n, ok := scanFlat(doc, &fields)
+	require.True(t, ok)
+	assert.Equal(t, []flatField{{"ToUserName", "gh_1"}, {"CreateTime", "1348831860"}, {"Content", "a<b>&c"}, {"Content", "second"}}, fields[:n])
+
+	var m Message
+	require.NoError(t, parseMessageInto(&m, doc))
+	assert.Equal(t, "second", m.Content, "a repeated element: the last one wins, as in the full decoder")
+	assert.Equal(t, int64(1348831860), m.CreateTime)
+
+	var tooMany string
+	for i := 0; i <= flatMaxFields; i++ {
+		tooMany += "<A>1</A>"
+	}
+	_, ok = scanFlat("<xml>"+tooMany+"</xml>", &fields)
+	assert.False(t, ok, "more fields than the fast path holds go to the full decoder")
+	require.NoError(t, parseMessageInto(&m, "<xml>"+tooMany+"</xml>"))
+}
+
+func TestScanFlatFieldError(t *testing.T) {
+	var m Message
+	err := parseMessageInto(&m, "<xml><CreateTime>soon</CreateTime></xml>")
+	require.Error(t, err)
+	assert.ErrorIs(t, err, ErrMalformedMessage)
+	assert.Contains(t, err.Error(), "CreateTime")
+}
+
+// FuzzScanFlat checks that a document the fast path takes gives the same Message, or the
+// same error, as the full decoder.
+func FuzzScanFlat(f *testing.F) {
+	for _, s := range []string{
+		"<xml><ToUserName><![CDATA[gh_1]]></ToUserName>\n<CreateTime>1348831860</CreateTime><MsgType><![CDATA[text]]></MsgType><Content><![CDATA[你好]]></Content><MsgId>1234567890123456</MsgId></xml>",
+		"<xml><Content></Content><Location_X>23.1</Location_X><Scale>20</Scale></xml>",
+		"<xml><ScanCodeInfo><ScanType>x</ScanType></ScanCodeInfo></xml>",
+		"<xml><A>a&amp;b</A></xml>",
+		"<xml><CreateTime>x</CreateTime></xml>",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, doc string) {
+		var fields [flatMaxFields]flatField
+		if _, ok := scanFlat(doc, &fields); !ok {
+			return
+		}
+		var fast, full Message
+		errFast := parseMessageInto(&fast, doc)
+		errFull := parseMessageFull(&full, doc)
+		if (errFast == nil) != (errFull == nil) || errFast != nil && errFast.Error() != errFull.Error() {
+			t.Fatalf("errors differ: fast %v, full %v", errFast, errFull)
+		}
+		if errFast == nil && !reflect.DeepEqual(fast, full) {
+			t.Fatalf("messages differ:\nfast %+v\nfull %+v", fast, full)
+		}
+	})
+}
