@@ -75,10 +75,13 @@ type DedupeRecord struct {
 // Defaults of a MemoryDedupeStore. At 1,500 messages a second a Handler
 // with the default timestamp window holds about 540,000 records (six
 // minutes); a record costs about 130 bytes once its reply is gone, about
-// 200 bytes more plus the reply while the reply is kept.
+// 200 bytes more plus the reply while the reply is kept. The record bound
+// leaves the byte bound room to be the one that binds: a store evicting
+// records still inside the window lets replays through.
 const (
-	// DefaultDedupeEntries bounds the records a MemoryDedupeStore holds.
-	DefaultDedupeEntries = 1_000_000
+	// DefaultDedupeEntries bounds the records a MemoryDedupeStore holds:
+	// six minutes of 5,500 messages a second.
+	DefaultDedupeEntries = 2_000_000
 	// DefaultDedupeMaxBytes bounds the memory a MemoryDedupeStore holds:
 	// records plus the replies it keeps for retries.
 	DefaultDedupeMaxBytes = 256 << 20

@@ -43,7 +43,7 @@ type MemoryDedupeStore struct {
 	now func() time.Time // test hook; nil means time.Now
 }
 
-// Estimated memory of one record (map slot at the usual load factor plus
+// Estimated memory of one record (table slot at the usual load factor plus
 // its queue entry) and of one kept reply besides its bytes; measured by
 // TestMemoryDedupeStoreBytesPerRecord.
 const (
@@ -81,9 +81,6 @@ func (s *MemoryDedupeStore) init() {
 		n *= 2
 	}
 	s.shards = make([]memShard, n)
-	for i := range s.shards {
-		s.shards[i].recs = make(map[memKey]memRec)
-	}
 	s.shift = 64
 	for m := n; m > 1; m >>= 1 {
 		s.shift--
@@ -103,15 +100,15 @@ type memKey [2]uint64
 type memRec struct {
 	first int64  // FirstSeen, Unix ns
 	exp   int64  // expiry on the store's clock, Unix ns
-	bits  uint64 // recDone | recWaited | the kept reply's sequence number (0: none)
+	bits  uint64 // recUsed | recDone | recWaited | the kept reply's sequence number (0: none)
 }
 
 // Flags of memRec.bits, beside the sequence number of the kept reply in the
 // shard's reply ring: 24 bytes a record rather than 32.
 const (
-	recDone   = 1 << 63 // the function has returned
-	recWaited = 1 << 62 // the shard's waits map has a channel for the key
-	recSeq    = recWaited - 1
+	recDone   = 1 << 63     // the function has returned
+	recWaited = 1 << 62     // the shard's waits map has a channel for the key
+	recSeq    = recUsed - 1 // recUsed (memdedupe_table.go) is the next flag
 )
 
 func (r memRec) done() bool   { return r.bits&recDone != 0 }
@@ -120,13 +117,12 @@ func (r memRec) seq() uint64  { return r.bits & recSeq }
 
 type memShard struct {
 	mu       sync.Mutex
-	recs     map[memKey]memRec
+	recs     memTable
 	q        memQueue
 	replies  memRing
 	waits    map[memKey]chan struct{} // of pending records, made by Wait
 	bytes    int64
 	peakRecs int
-	deletes  int      // since the maps were last rebuilt
 	_        [64]byte // keep neighbouring shards' locks off one cache line
 }
 
@@ -166,7 +162,7 @@ func (s *MemoryDedupeStore) Claim(_ context.Context, key string, now time.Time, 
 // claim is Claim of the record k in shard sh at clock, the store's time.
 func (s *MemoryDedupeStore) claim(k memKey, sh *memShard, now time.Time, clock int64, ttl time.Duration) (DedupeRecord, bool) {
 	sh.mu.Lock()
-	old, had := sh.recs[k]
+	old, had := sh.recs.get(k)
 	if had && clock < old.exp {
 		rec := DedupeRecord{FirstSeen: time.Unix(0, old.first), Done: old.done()}
 		if old.done() {
@@ -178,7 +174,7 @@ func (s *MemoryDedupeStore) claim(k memKey, sh *memShard, now time.Time, clock i
 	if had {
 		sh.dropExtras(k, old) // of an expired record
 	}
-	sh.setRec(k, memRec{first: now.UnixNano(), exp: clock + int64(ttl)}, old, had)
+	sh.setRec(k, memRec{first: now.UnixNano(), exp: expiry(clock, ttl)}, old, had)
 	s.bound(sh, clock)
 	sh.mu.Unlock()
 	s.armSweeper()
@@ -195,7 +191,7 @@ func (s *MemoryDedupeStore) Complete(_ context.Context, key string, reply []byte
 // complete is Complete of the record k in shard sh at clock, the store's time.
 func (s *MemoryDedupeStore) complete(k memKey, sh *memShard, reply []byte, replyTTL, ttl time.Duration, clock int64) {
 	sh.mu.Lock()
-	old, had := sh.recs[k]
+	old, had := sh.recs.get(k)
 	r := old
 	if !had || r.exp <= clock {
 		r = memRec{first: clock}
@@ -204,7 +200,7 @@ func (s *MemoryDedupeStore) complete(k memKey, sh *memShard, reply []byte, reply
 		sh.dropExtras(k, old) // waking waiters, who read the reply set here
 	}
 	r.bits = recDone
-	r.exp = clock + int64(ttl)
+	r.exp = expiry(clock, ttl)
 	// A reply larger than the shard's share is not kept: keeping it would only push out every
 	// other reply of the shard, then itself.
 	if len(reply) > 0 && replyTTL > 0 && memReplyCost+int64(cap(reply)) <= s.perBytes/2 {
@@ -212,7 +208,7 @@ func (s *MemoryDedupeStore) complete(k memKey, sh *memShard, reply []byte, reply
 		sh.bytes += memReplyCost + int64(cap(reply))
 	}
 	sh.setRec(k, r, old, had)
-	s.bound(sh, clock)
+	s.bound(sh, 0) // expired records were dropped by the claim
 	sh.mu.Unlock()
 	s.armSweeper()
 }
@@ -226,7 +222,7 @@ func (s *MemoryDedupeStore) Wait(ctx context.Context, key string) ([]byte, error
 // wait is Wait for the record k in shard sh.
 func (s *MemoryDedupeStore) wait(ctx context.Context, k memKey, sh *memShard) ([]byte, error) {
 	sh.mu.Lock()
-	r, ok := sh.recs[k]
+	r, ok := sh.recs.get(k)
 	clock := s.clock()
 	if !ok || r.exp <= clock {
 		sh.mu.Unlock()
@@ -245,7 +241,7 @@ func (s *MemoryDedupeStore) wait(ctx context.Context, k memKey, sh *memShard) ([
 		wake = make(chan struct{})
 		sh.waits[k] = wake
 		r.bits |= recWaited
-		sh.recs[k] = r
+		sh.recs.put(k, r)
 	}
 	sh.mu.Unlock()
 
@@ -257,7 +253,7 @@ func (s *MemoryDedupeStore) wait(ctx context.Context, k memKey, sh *memShard) ([
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
 	clock = s.clock()
-	if r, ok := sh.recs[k]; ok && r.done() && clock < r.exp {
+	if r, ok := sh.recs.get(k); ok && r.done() && clock < r.exp {
 		return sh.reply(r.seq(), clock), nil
 	}
 	return nil, ErrDedupeRecordNotFound // expired or evicted while pending
@@ -270,7 +266,7 @@ func (s *MemoryDedupeStore) Lookup(key string) (DedupeRecord, bool) {
 	clock := s.clock()
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	r, ok := sh.recs[k]
+	r, ok := sh.recs.get(k)
 	if !ok || r.exp <= clock {
 		return DedupeRecord{}, false
 	}
@@ -289,7 +285,7 @@ func (s *MemoryDedupeStore) Len() int {
 	for i := range s.shards {
 		sh := &s.shards[i]
 		sh.mu.Lock()
-		n += len(sh.recs)
+		n += sh.recs.len()
 		sh.mu.Unlock()
 	}
 	return n
@@ -308,6 +304,20 @@ func (s *MemoryDedupeStore) Bytes() int64 {
 	return n
 }
 
+// expiry is when a record kept for ttl from clock expires, rounded up to a whole second:
+// a Complete soon after its Claim, with the same expiry but for the time in between, then
+// leaves the record's place in the expiry queue alone instead of queueing it twice.
+func expiry(clock int64, ttl time.Duration) int64 {
+	const sec = int64(time.Second)
+	exp := clock + int64(ttl)
+	if r := exp % sec; r > 0 {
+		exp += sec - r
+	} else if r < 0 {
+		exp -= r
+	}
+	return exp
+}
+
 // reply returns the kept reply of sequence number seq, if it is still kept.
 // The caller holds mu.
 func (sh *memShard) reply(seq uint64, clock int64) []byte {
@@ -320,10 +330,10 @@ func (sh *memShard) reply(seq uint64, clock int64) []byte {
 // setRec stores r under k, where old was (if had), and queues its expiry.
 // The caller holds mu.
 func (sh *memShard) setRec(k memKey, r, old memRec, had bool) {
-	sh.recs[k] = r
+	sh.recs.put(k, r)
 	if !had {
 		sh.bytes += memRecordCost
-		sh.peakRecs = max(sh.peakRecs, len(sh.recs))
+		sh.peakRecs = max(sh.peakRecs, sh.recs.len())
 	}
 	if !had || old.exp != r.exp {
 		sh.q.push(memQItem{k, r.exp})
@@ -348,8 +358,7 @@ func (sh *memShard) dropExtras(k memKey, r memRec) {
 }
 
 func (sh *memShard) removeRec(k memKey, r memRec) {
-	delete(sh.recs, k)
-	sh.deletes++
+	sh.recs.del(k)
 	sh.bytes -= memRecordCost
 	sh.dropExtras(k, r)
 }
@@ -364,7 +373,7 @@ func (sh *memShard) popRec(clock int64) bool {
 			return false
 		}
 		sh.q.pop()
-		if r, ok := sh.recs[it.k]; ok && r.exp == it.exp {
+		if r, ok := sh.recs.get(it.k); ok && r.exp == it.exp {
 			sh.removeRec(it.k, r)
 			return true
 		}
@@ -390,21 +399,19 @@ func (sh *memShard) popReply(clock int64) bool {
 	return false
 }
 
-// bound drops a few expired entries, then the oldest replies and records
-// until the shard is within its bounds. The caller holds mu.
+// bound drops a few entries expired by clock (none when clock is 0), then
+// the oldest replies and records until the shard is within its bounds. The
+// caller holds mu.
 func (s *MemoryDedupeStore) bound(sh *memShard, clock int64) {
-	for i := 0; i < 2 && sh.popRec(clock); i++ {
+	if clock != 0 {
+		for i := 0; i < 2 && sh.popRec(clock); i++ {
+		}
+		for i := 0; i < 2 && sh.popReply(clock); i++ {
+		}
 	}
-	for i := 0; i < 2 && sh.popReply(clock); i++ {
-	}
-	for len(sh.recs) > s.perEntries && sh.popRec(0) {
+	for sh.recs.len() > s.perEntries && sh.popRec(0) {
 	}
 	for sh.bytes > s.perBytes && (sh.popReply(0) || sh.popRec(0)) {
-	}
-	if sh.deletes > 2*len(sh.recs)+1024 {
-		// Deleted slots slow down every lookup of a missing key (every new
-		// message) until the map is rebuilt: about 30 ns a delete, amortised.
-		sh.shrink()
 	}
 }
 
@@ -437,11 +444,11 @@ func (s *MemoryDedupeStore) sweep() {
 				n++
 			}
 			more = n == 4096
-			if !more && sh.peakRecs > 4096 && len(sh.recs) < sh.peakRecs/4 {
+			if !more && sh.peakRecs > 4096 && sh.recs.len() < sh.peakRecs/4 {
 				sh.shrink()
 			}
 			if !more {
-				left += len(sh.recs) + sh.replies.n
+				left += sh.recs.len() + sh.replies.n
 			}
 			sh.mu.Unlock()
 		}
@@ -457,7 +464,7 @@ func (s *MemoryDedupeStore) sweep() {
 	for i := range s.shards {
 		sh := &s.shards[i]
 		sh.mu.Lock()
-		n := len(sh.recs) + sh.replies.n
+		n := sh.recs.len() + sh.replies.n
 		sh.mu.Unlock()
 		if n > 0 {
 			s.armSweeper()
@@ -466,12 +473,8 @@ func (s *MemoryDedupeStore) sweep() {
 	}
 }
 
-// shrink copies the maps, which Go never shrinks, after a burst has gone, and
-// to drop the deleted slots of a store that is full.
+// shrink gives back the memory of a burst that has gone.
 func (sh *memShard) shrink() {
-	recs := make(map[memKey]memRec, len(sh.recs))
-	for k, r := range sh.recs {
-		recs[k] = r
-	}
-	sh.recs, sh.peakRecs, sh.deletes = recs, len(recs), 0
+	sh.recs.fit()
+	sh.peakRecs = sh.recs.len()
 }

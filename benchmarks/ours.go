@@ -2,6 +2,7 @@ package benchmarks
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 
 	"github.com/wxgo/offiaccount"
@@ -31,10 +32,14 @@ func NewOursHolding(records int) (http.Handler, error) {
 	return newOurs(offiaccount.WithHandlerDedupeStore(store))
 }
 
-// NewOursDedupeStore returns the dedupe store NewOursHolding uses, empty, with room for n
-// records.
+// NewOursDedupeStore returns the dedupe store NewOursHolding uses, empty: the default one,
+// which has room for n records and the benchmark's own messages besides (n up to half
+// offiaccount.DefaultDedupeEntries), so that no record is evicted while it is measured.
 func NewOursDedupeStore(n int) (offiaccount.DedupeStore, error) {
-	return offiaccount.NewMemoryDedupeStore(offiaccount.WithMemoryDedupeStoreMaxEntries(n + 4*Variants))
+	if n > offiaccount.DefaultDedupeEntries/2 {
+		return nil, fmt.Errorf("benchmarks: %d records would fill the default dedupe store", n)
+	}
+	return offiaccount.NewMemoryDedupeStore()
 }
 
 func newOurs(opts ...offiaccount.HandlerOption) (http.Handler, error) {
