@@ -42,9 +42,13 @@ func (d *dedupeRef) claim(ctx context.Context, now time.Time, ttl time.Duration)
 	return rec, created, nil
 }
 
-// complete records the reply; now is when the function returned.
+// complete records the reply, which is in a buffer the handler reuses (the built-in store
+// keeps a copy of its own); now is when the function returned.
 func (d *dedupeRef) complete(ctx context.Context, reply []byte, replyTTL, ttl time.Duration, now time.Time) error {
 	if d.sh == nil {
+		if reply != nil {
+			reply = append([]byte(nil), reply...) // a store may keep what it is given
+		}
 		return d.h.store.Complete(ctx, d.key, reply, replyTTL, ttl)
 	}
 	d.h.mem.complete(d.mk, d.sh, reply, replyTTL, ttl, d.memClock(now))

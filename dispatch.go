@@ -133,9 +133,11 @@ func (h *Handler) dispatch(w http.ResponseWriter, r *http.Request, cb *callback,
 	}
 	if h.store == nil {
 		cb.ctx.init(base, arrived.Add(t.AttemptTimeout-t.Margin))
-		body, end := h.run(&cb.ctx, m, mode)
+		var bp *[]byte
+		body, end := h.run(&cb.ctx, m, mode, &bp)
 		cb.ctx.end(context.Canceled)
 		h.respondStored(r, w, body, encrypted, end)
+		putReplyBuf(bp)
 		return
 	}
 	d := h.dedupeRef(m)
@@ -145,16 +147,19 @@ func (h *Handler) dispatch(w http.ResponseWriter, r *http.Request, cb *callback,
 		h.logger.LogAttrs(r.Context(), slog.LevelWarn, "offiaccount: dedupe store failed; handling without dedupe",
 			slog.String("op", "claim"), slog.String("error", err.Error()))
 		cb.ctx.init(base, arrived.Add(t.AttemptTimeout-t.Margin))
-		body, end := h.run(&cb.ctx, m, mode)
+		var bp *[]byte
+		body, end := h.run(&cb.ctx, m, mode, &bp)
 		cb.ctx.end(context.Canceled)
 		h.respondStored(r, w, body, encrypted, end)
+		putReplyBuf(bp)
 		return
 	}
 	if created {
 		// The first attempt runs the function. Its reply can go out through
 		// any attempt until the last one gives up.
 		cb.ctx.init(base, arrived.Add(time.Duration(t.Attempts)*t.AttemptTimeout-t.Margin))
-		body, end := h.run(&cb.ctx, m, mode)
+		var bp *[]byte
+		body, end := h.run(&cb.ctx, m, mode, &bp)
 		cb.ctx.end(context.Canceled)
 		left := ttl - end.Sub(arrived)
 		if err := d.complete(base, body, h.dedupeTTL, max(left, h.dedupeTTL), end); err != nil {
@@ -162,6 +167,7 @@ func (h *Handler) dispatch(w http.ResponseWriter, r *http.Request, cb *callback,
 				slog.String("op", "complete"), slog.String("error", err.Error()))
 		}
 		h.respondStored(r, w, body, encrypted, end)
+		putReplyBuf(bp)
 		return
 	}
 	if rec.Done {
@@ -237,8 +243,9 @@ func (h *Handler) respondStored(r *http.Request, w http.ResponseWriter, stored [
 
 // run calls the message's function, recovering panics, and returns the
 // reply as it is stored (mode, then plain XML; nil for "success") and the
-// time the function returned.
-func (h *Handler) run(ctx context.Context, m *Message, mode byte) (body []byte, end time.Time) {
+// time the function returned. The reply is built in a pooled buffer that run
+// sets *bp to; the caller puts it back (putReplyBuf) once done with body.
+func (h *Handler) run(ctx context.Context, m *Message, mode byte, bp **[]byte) (body []byte, end time.Time) {
 	defer func() {
 		if p := recover(); p != nil {
 			end = h.clock()
@@ -259,14 +266,20 @@ func (h *Handler) run(ctx context.Context, m *Message, mode byte) (body []byte, 
 	if reply == nil {
 		return nil, end
 	}
-	bp := getBufSize(replySizeHint(reply, m))
-	defer putBuf(bp)
-	plain := appendMessageReply(append((*bp)[:0], mode), reply, m, end.Unix())
-	*bp = plain[:0]
+	*bp = getBufSize(replySizeHint(reply, m))
+	plain := appendMessageReply(append((**bp)[:0], mode), reply, m, end.Unix())
+	**bp = plain[:0] // keeps the buffer if it grew
 	if len(plain) == 1 {
 		return nil, end
 	}
-	return append([]byte(nil), plain...), end
+	return plain, end
+}
+
+// putReplyBuf puts back the buffer run took, if it took one.
+func putReplyBuf(bp *[]byte) {
+	if bp != nil {
+		putBuf(bp)
+	}
 }
 
 // respond writes a reply's plain XML (nil for "success"), sealed and signed when the

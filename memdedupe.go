@@ -181,7 +181,8 @@ func (s *MemoryDedupeStore) claim(k memKey, sh *memShard, now time.Time, clock i
 	return DedupeRecord{FirstSeen: now}, true
 }
 
-// Complete implements DedupeStore.
+// Complete implements DedupeStore. The store keeps a copy of reply, so the caller may
+// reuse its buffer.
 func (s *MemoryDedupeStore) Complete(_ context.Context, key string, reply []byte, replyTTL, ttl time.Duration) error {
 	k, sh := s.locate(key)
 	s.complete(k, sh, reply, replyTTL, ttl, s.clock())
@@ -203,9 +204,9 @@ func (s *MemoryDedupeStore) complete(k memKey, sh *memShard, reply []byte, reply
 	r.exp = expiry(clock, ttl)
 	// A reply larger than the shard's share is not kept: keeping it would only push out every
 	// other reply of the shard, then itself.
-	if len(reply) > 0 && replyTTL > 0 && memReplyCost+int64(cap(reply)) <= s.perBytes/2 {
-		r.bits |= sh.replies.push(clock+int64(replyTTL), reply)
-		sh.bytes += memReplyCost + int64(cap(reply))
+	if len(reply) > 0 && replyTTL > 0 && memReplyCost+int64(len(reply)) <= s.perBytes/2 {
+		r.bits |= sh.replies.push(clock+int64(replyTTL), reply) // a copy, cap == len
+		sh.bytes += memReplyCost + int64(len(reply))
 	}
 	sh.setRec(k, r, old, had)
 	s.bound(sh, 0) // expired records were dropped by the claim

@@ -18,6 +18,26 @@ type memRing struct {
 	items []memReply
 	first uint64
 	n     int
+	chunk []byte // where the next small reply's copy goes (see keep)
+}
+
+// memChunkSize is the size of the chunks small replies are copied into.
+const memChunkSize = 16 << 10
+
+// keep returns a copy of reply that the ring owns. Small replies share chunks that are
+// written once and never reused, so a reply handed out stays valid however long its
+// holder keeps it, and keeping one costs no allocation of its own; a chunk is collected
+// once the replies in it are gone, in the order they expire.
+func (q *memRing) keep(reply []byte) []byte {
+	if len(reply) > memChunkSize/4 {
+		return append([]byte(nil), reply...)
+	}
+	if cap(q.chunk)-len(q.chunk) < len(reply) {
+		q.chunk = make([]byte, 0, memChunkSize)
+	}
+	n := len(q.chunk)
+	q.chunk = append(q.chunk, reply...)
+	return q.chunk[n:len(q.chunk):len(q.chunk)]
 }
 
 func (q *memRing) get(seq uint64) *memReply {
@@ -31,6 +51,7 @@ func (q *memRing) get(seq uint64) *memReply {
 	return e
 }
 
+// push keeps a copy of reply until exp and returns its sequence number.
 func (q *memRing) push(exp int64, reply []byte) uint64 {
 	if q.n == len(q.items) {
 		q.resize(max(2*len(q.items), 16))
@@ -39,7 +60,7 @@ func (q *memRing) push(exp int64, reply []byte) uint64 {
 		q.first = 1 // 0 means "no reply"
 	}
 	seq := q.first + uint64(q.n)
-	q.items[seq&uint64(len(q.items)-1)] = memReply{seq: seq, exp: exp, reply: reply}
+	q.items[seq&uint64(len(q.items)-1)] = memReply{seq: seq, exp: exp, reply: q.keep(reply)}
 	q.n++
 	return seq
 }
