@@ -166,35 +166,47 @@ func (h *Handler) readMessage(r *http.Request, q callbackQuery, encrypted bool, 
 	return 0, ""
 }
 
+// envelopeEncrypt returns the value of a safe-mode envelope's first Encrypt element ("" if
+// there is none) and, when the value is a piece of body as it stands, that piece; ok is
+// false for malformed XML. The strings point into body.
+func envelopeEncrypt(body []byte) (enc string, ct []byte, ok bool) {
+	doc := bytesString(body)
+	if v, at, ok := flatEncrypt(doc); ok { // WeChat's envelopes, without a parser
+		return v, body[at : at+len(v)], true
+	}
+	p := getXMLParser()
+	defer putXMLParser(p)
+	if err := p.parse(doc); err != nil {
+		return "", nil, false
+	}
+	for i := range p.nodes {
+		if n := &p.nodes[i]; n.depth == 1 && n.name == "Encrypt" {
+			if n.start >= 0 {
+				ct = body[n.start:n.end]
+			}
+			return n.value, ct, true
+		}
+	}
+	return "", nil, true
+}
+
 // open checks and decrypts a safe-mode envelope. A non-zero code rejects it. The message
 // returned is in a buffer of its own: it becomes the Message's Raw. Rejections that point at
 // the configuration are logged as such here, where their cause is known.
 func (h *Handler) open(r *http.Request, q callbackQuery, body []byte) (plain []byte, code int, reason string) {
-	p := getXMLParser()
-	defer putXMLParser(p)
-	// The parser's strings point into body only until putXMLParser clears them.
-	if err := p.parse(bytesString(body)); err != nil {
+	enc, ct, ok := envelopeEncrypt(body)
+	if !ok {
 		return nil, http.StatusBadRequest, "malformed XML"
 	}
-	var enc *xmlNode
-	for i := range p.nodes {
-		if n := &p.nodes[i]; n.depth == 1 && n.name == "Encrypt" {
-			enc = n
-			break
-		}
-	}
-	if enc == nil || enc.value == "" {
+	if enc == "" {
 		return nil, http.StatusBadRequest, "missing Encrypt"
 	}
-	if !CheckMsgSignature(q.msgSignature, h.token, q.timestamp, q.nonce, enc.value) {
+	if !CheckMsgSignature(q.msgSignature, h.token, q.timestamp, q.nonce, enc) {
 		h.misconfigured(r, misconfigMsgSignature)
 		return nil, http.StatusForbidden, "invalid msg_signature"
 	}
-	var ct []byte
-	if enc.start >= 0 {
-		ct = body[enc.start:enc.end]
-	} else {
-		ct = []byte(enc.value)
+	if ct == nil {
+		ct = []byte(enc)
 	}
 	plain, err := h.crypter.DecryptBytes(ct) // a buffer of its own, which becomes Raw
 	switch {

@@ -12,9 +12,10 @@ import "strings"
 // than twenty.
 const flatMaxFields = 32
 
-// flatField is one leaf element of a flat document. value is a substring of the document.
+// flatField is one leaf element of a flat document. value is doc[at:at+len(value)].
 type flatField struct {
 	name, value string
+	at          int
 }
 
 // scanFlat reads a flat document into fields in document order. It reports false, having
@@ -46,13 +47,14 @@ func scanFlat(doc string, fields *[flatMaxFields]flatField) (int, bool) {
 		i = nameEnd + 1
 		// The value: one CDATA section, plain text or nothing.
 		var value string
+		at := i
 		if strings.HasPrefix(doc[i:], "<![CDATA[") {
 			start := i + len("<![CDATA[")
 			end := strings.Index(doc[start:], "]]>")
 			if end < 0 {
 				return 0, false
 			}
-			value = doc[start : start+end]
+			value, at = doc[start:start+end], start
 			if !xmlTextClean(value, false) {
 				return 0, false
 			}
@@ -74,7 +76,24 @@ func scanFlat(doc string, fields *[flatMaxFields]flatField) (int, bool) {
 			return 0, false
 		}
 		i += len(name) + 3
-		fields[n] = flatField{name, value}
+		fields[n] = flatField{name, value, at}
 		n++
 	}
+}
+
+// flatEncrypt finds the first Encrypt element of a flat safe-mode envelope: its value and
+// where the value starts in doc. ok is false when doc is not flat: the caller then uses the
+// full decoder.
+func flatEncrypt(doc string) (value string, at int, ok bool) {
+	var fields [flatMaxFields]flatField
+	n, ok := scanFlat(doc, &fields)
+	if !ok {
+		return "", 0, false
+	}
+	for _, f := range fields[:n] {
+		if f.name == "Encrypt" {
+			return f.value, f.at, true
+		}
+	}
+	return "", 0, true
 }

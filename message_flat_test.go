@@ -67,7 +67,12 @@ func TestScanFlatFields(t *testing.T) {
 	doc = "<xml><ToUserName><![CDATA[gh_1]]></ToUserName>\n\t<CreateTime>1348831860</CreateTime><Content><![CDATA[a<b>&c]]></Content><Content>second</Content></xml>"
 	n, ok := scanFlat(doc, &fields)
 	require.True(t, ok)
-	assert.Equal(t, []flatField{{"ToUserName", "gh_1"}, {"CreateTime", "1348831860"}, {"Content", "a<b>&c"}, {"Content", "second"}}, fields[:n])
+	var got [][2]string
+	for _, f := range fields[:n] {
+		got = append(got, [2]string{f.name, f.value})
+		assert.Equal(t, f.value, doc[f.at:f.at+len(f.value)], "at locates the value")
+	}
+	assert.Equal(t, [][2]string{{"ToUserName", "gh_1"}, {"CreateTime", "1348831860"}, {"Content", "a<b>&c"}, {"Content", "second"}}, got)
 
 	var m Message
 	require.NoError(t, parseMessageInto(&m, doc))
@@ -100,6 +105,7 @@ func FuzzScanFlat(f *testing.F) {
 		"<xml><ScanCodeInfo><ScanType>x</ScanType></ScanCodeInfo></xml>",
 		"<xml><A>a&amp;b</A></xml>",
 		"<xml><CreateTime>x</CreateTime></xml>",
+		"<xml><ToUserName><![CDATA[gh_1]]></ToUserName><Encrypt><![CDATA[AAAA]]></Encrypt><Encrypt>B</Encrypt></xml>",
 	} {
 		f.Add(s)
 	}
@@ -108,6 +114,23 @@ func FuzzScanFlat(f *testing.F) {
 		if _, ok := scanFlat(doc, &fields); !ok {
 			return
 		}
+		// The safe-mode envelope's Encrypt: the same value and place as the full decoder's.
+		enc, at, _ := flatEncrypt(doc)
+		p := getXMLParser()
+		require.NoError(t, p.parse(doc), "the full decoder rejects a flat document")
+		var want string
+		for _, n := range p.nodes {
+			if n.depth == 1 && n.name == "Encrypt" {
+				want = n.value
+				if n.start >= 0 {
+					require.Equal(t, int(n.start), at)
+				}
+				break
+			}
+		}
+		putXMLParser(p)
+		require.Equal(t, want, enc)
+
 		var fast, full Message
 		errFast := parseMessageInto(&fast, doc)
 		errFull := parseMessageFull(&full, doc)
