@@ -225,4 +225,12 @@ func TestRandomNonce(t *testing.T) {
 		assert.True(t, 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9')
 	}
 	assert.True(t, utf8.Valid(a[:]))
+	seen := map[byte]bool{}
+	for i := 0; i < 1000; i++ {
+		randomNonce(&a)
+		for _, c := range a {
+			seen[c] = true
+		}
+	}
+	assert.Len(t, seen, 62, "every letter and digit turns up")
 }
