@@ -348,7 +348,7 @@ func parseCallbackQuery(raw string) (q callbackQuery, ok bool) {
 		if *dst != "" {
 			continue // the first value wins, as with url.Values.Get
 		}
-		if strings.ContainsAny(v, "%+") {
+		if strings.IndexByte(v, '%') >= 0 || strings.IndexByte(v, '+') >= 0 {
 			u, err := url.QueryUnescape(v)
 			if err != nil {
 				ok = false
