@@ -205,8 +205,9 @@ func (s *MemoryDedupeStore) complete(k memKey, sh *memShard, reply []byte, reply
 	// A reply larger than the shard's share is not kept: keeping it would only push out every
 	// other reply of the shard, then itself.
 	if len(reply) > 0 && replyTTL > 0 && memReplyCost+int64(len(reply)) <= s.perBytes/2 {
-		r.bits |= sh.replies.push(clock+int64(replyTTL), reply) // a copy, cap == len
-		sh.bytes += memReplyCost + int64(len(reply))
+		seq, added := sh.replies.push(clock+int64(replyTTL), reply) // a copy
+		r.bits |= seq
+		sh.bytes += memReplyCost + added
 	}
 	sh.setRec(k, r, old, had)
 	s.bound(sh, 0) // expired records were dropped by the claim
@@ -346,8 +347,7 @@ func (sh *memShard) setRec(k memKey, r, old memRec, had bool) {
 func (sh *memShard) dropExtras(k memKey, r memRec) {
 	if r.seq() != 0 {
 		if e := sh.replies.get(r.seq()); e != nil && e.reply != nil {
-			sh.bytes -= memReplyCost + int64(cap(e.reply))
-			e.reply = nil
+			sh.bytes -= memReplyCost + sh.replies.release(e)
 		}
 	}
 	if r.waited() {
@@ -393,7 +393,7 @@ func (sh *memShard) popReply(clock int64) bool {
 		if clock != 0 && e.exp > clock {
 			return false
 		}
-		sh.bytes -= memReplyCost + int64(cap(e.reply))
+		sh.bytes -= memReplyCost + sh.replies.release(e)
 		sh.replies.pop()
 		return true
 	}

@@ -9,8 +9,22 @@ package offiaccount
 type memReply struct {
 	seq   uint64
 	exp   int64
-	reply []byte // nil once dropped
+	reply []byte    // nil once dropped
+	chunk *memChunk // holding reply; nil for a reply with its own allocation
 }
+
+// memChunk is a block that small replies are copied into one after another. It is written
+// once and never reused, so a reply handed out stays valid however long its holder keeps
+// it, and keeping a reply costs no allocation of its own. The shard counts a chunk's whole
+// size until the last reply in it is dropped, so the byte bound holds whatever the replies'
+// TTLs.
+type memChunk struct {
+	buf  []byte
+	refs int // replies in the ring that point into buf
+}
+
+// memChunkSize is the size of a chunk; a reply over a quarter of it gets its own allocation.
+const memChunkSize = 16 << 10
 
 // memRing is a FIFO of memReply; the entry of sequence number s sits at
 // s & (len(items)-1) while first <= s < first+n.
@@ -18,26 +32,41 @@ type memRing struct {
 	items []memReply
 	first uint64
 	n     int
-	chunk []byte // where the next small reply's copy goes (see keep)
+	chunk *memChunk // where the next small reply goes
 }
 
-// memChunkSize is the size of the chunks small replies are copied into.
-const memChunkSize = 16 << 10
-
-// keep returns a copy of reply that the ring owns. Small replies share chunks that are
-// written once and never reused, so a reply handed out stays valid however long its
-// holder keeps it, and keeping one costs no allocation of its own; a chunk is collected
-// once the replies in it are gone, in the order they expire.
-func (q *memRing) keep(reply []byte) []byte {
+// keep copies reply into memory the ring owns and returns the copy, its chunk (nil if it
+// has an allocation of its own) and the bytes newly held.
+func (q *memRing) keep(reply []byte) (kept []byte, c *memChunk, added int64) {
 	if len(reply) > memChunkSize/4 {
-		return append([]byte(nil), reply...)
+		return append([]byte(nil), reply...), nil, int64(len(reply))
 	}
-	if cap(q.chunk)-len(q.chunk) < len(reply) {
-		q.chunk = make([]byte, 0, memChunkSize)
+	if q.chunk == nil || cap(q.chunk.buf)-len(q.chunk.buf) < len(reply) {
+		q.chunk = &memChunk{buf: make([]byte, 0, memChunkSize)}
+		added = memChunkSize
 	}
-	n := len(q.chunk)
-	q.chunk = append(q.chunk, reply...)
-	return q.chunk[n:len(q.chunk):len(q.chunk)]
+	c = q.chunk
+	n := len(c.buf)
+	c.buf = append(c.buf, reply...)
+	c.refs++
+	return c.buf[n:len(c.buf):len(c.buf)], c, added
+}
+
+// release drops e's reply and returns the bytes no longer held.
+func (q *memRing) release(e *memReply) (freed int64) {
+	if e.reply == nil {
+		return 0
+	}
+	if e.chunk == nil {
+		freed = int64(len(e.reply))
+	} else if e.chunk.refs--; e.chunk.refs == 0 {
+		freed = memChunkSize
+		if e.chunk == q.chunk {
+			q.chunk = nil // a fresh one for the next reply
+		}
+	}
+	e.reply, e.chunk = nil, nil
+	return freed
 }
 
 func (q *memRing) get(seq uint64) *memReply {
@@ -51,8 +80,9 @@ func (q *memRing) get(seq uint64) *memReply {
 	return e
 }
 
-// push keeps a copy of reply until exp and returns its sequence number.
-func (q *memRing) push(exp int64, reply []byte) uint64 {
+// push keeps a copy of reply until exp and returns its sequence number and the bytes
+// newly held.
+func (q *memRing) push(exp int64, reply []byte) (uint64, int64) {
 	if q.n == len(q.items) {
 		q.resize(max(2*len(q.items), 16))
 	}
@@ -60,9 +90,10 @@ func (q *memRing) push(exp int64, reply []byte) uint64 {
 		q.first = 1 // 0 means "no reply"
 	}
 	seq := q.first + uint64(q.n)
-	q.items[seq&uint64(len(q.items)-1)] = memReply{seq: seq, exp: exp, reply: q.keep(reply)}
+	kept, c, added := q.keep(reply)
+	q.items[seq&uint64(len(q.items)-1)] = memReply{seq: seq, exp: exp, reply: kept, chunk: c}
 	q.n++
-	return seq
+	return seq, added
 }
 
 func (q *memRing) pop() {
