@@ -113,18 +113,96 @@ func (h *Handler) readRequestBody(r *http.Request, owned bool) (body []byte, poo
 		// One byte more than announced, so the read ends at EOF without growing.
 		hint = int(r.ContentLength) + 1
 	}
+	if owned {
+		body, fits, err := readOwned(r.Body, hint, h.maxBody)
+		if !fits {
+			return nil, nil, errBodyTooLarge
+		}
+		return body, nil, err
+	}
 	body, bp, fits, err := readPooled(r.Body, hint, h.maxBody)
 	if !fits {
 		putBuf(bp)
 		return nil, nil, errBodyTooLarge
 	}
-	if owned {
-		owned := make([]byte, len(body))
-		copy(owned, body)
-		putBuf(bp)
-		return owned, nil, err
-	}
 	return body, bp, err
+}
+
+// readOwned is readPooled for a body that needs a buffer of its own: it reads into that
+// buffer directly once the bytes announced are at most twice those arrived (at once when
+// they fit in maxPresize), so a large body is not copied at every doubling and once more at
+// the end. Until then it reads into pooled chunks, each as large as all before it, copied
+// once into the final buffer. The result has no spare capacity.
+func readOwned(r io.Reader, hint int, limit int64) (body []byte, fits bool, err error) {
+	var chunks [48]*[]byte // from 64 KiB doubling: more than any int can hold
+	nchunks, total := 0, 0
+	defer func() {
+		for _, c := range chunks[:nchunks] {
+			putBuf(c)
+		}
+	}()
+	for hint > max(maxPresize, 2*total) && nchunks < len(chunks) {
+		bp := getBufSize(max(total, maxPresize))
+		chunks[nchunks] = bp
+		nchunks++
+		buf, eof, rerr := fill((*bp)[:0], r)
+		*bp = buf
+		total += len(buf)
+		switch {
+		case int64(total) > limit:
+			return nil, false, nil
+		case eof || rerr != nil:
+			return joinChunks(chunks[:nchunks], total), true, rerr
+		}
+	}
+	buf := joinChunksInto(make([]byte, 0, max(hint, total+1)), chunks[:nchunks])
+	for {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)] // longer than announced: grow
+		}
+		n, rerr := r.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		switch {
+		case int64(len(buf)) > limit:
+			return nil, false, nil
+		case rerr == io.EOF:
+			return buf[:len(buf):len(buf)], true, nil
+		case rerr != nil:
+			return buf[:len(buf):len(buf)], true, rerr
+		}
+	}
+}
+
+// fill reads r into buf until buf is full, r ends (eof) or fails.
+func fill(buf []byte, r io.Reader) (_ []byte, eof bool, err error) {
+	for len(buf) < cap(buf) {
+		n, rerr := r.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if rerr == io.EOF {
+			return buf, true, nil
+		}
+		if rerr != nil {
+			return buf, false, rerr
+		}
+	}
+	return buf, false, nil
+}
+
+// joinChunks returns the bytes of chunks, total in all, in one buffer of their own.
+func joinChunks(chunks []*[]byte, total int) []byte {
+	if len(chunks) == 1 {
+		b := make([]byte, total) // with the copy, allocated without being cleared first
+		copy(b, *chunks[0])
+		return b
+	}
+	return joinChunksInto(make([]byte, 0, total), chunks)
+}
+
+func joinChunksInto(dst []byte, chunks []*[]byte) []byte {
+	for _, c := range chunks {
+		dst = append(dst, *c...)
+	}
+	return dst
 }
 
 // bytesString views b as a string without copying. The caller must not modify b while the
