@@ -4,6 +4,7 @@ package offiaccount
 // the safe-mode envelope opened without copies, and the buffers every step borrows.
 
 import (
+	"bytes"
 	"errors"
 	"io"
 	"math/bits"
@@ -128,47 +129,42 @@ func (h *Handler) readRequestBody(r *http.Request, owned bool) (body []byte, poo
 	return body, bp, err
 }
 
-// readOwned is readPooled for a body that needs a buffer of its own: it reads into that
-// buffer directly once the bytes announced are at most twice those arrived (at once when
-// they fit in maxPresize), so a large body is not copied at every doubling and once more at
-// the end. Until then it reads into pooled chunks, each as large as all before it, copied
-// once into the final buffer. The result has no spare capacity.
+// readOwned is readPooled for a body that needs a buffer of its own. It reads into pooled
+// chunks, each as large as all before it (the first min(hint, maxPresize)), so that memory
+// follows the bytes that arrive and nothing is copied as the body grows, then joins them
+// once into a buffer of exactly the body's size, which the runtime need not clear first.
 func readOwned(r io.Reader, hint int, limit int64) (body []byte, fits bool, err error) {
-	var chunks [48]*[]byte // from 64 KiB doubling: more than any int can hold
-	nchunks, total := 0, 0
+	var (
+		pooled [48]*[]byte // from 4 KiB doubling: more than any int can hold
+		chunks [48][]byte
+		n      int
+		total  int
+	)
 	defer func() {
-		for _, c := range chunks[:nchunks] {
-			putBuf(c)
+		for _, bp := range pooled[:n] {
+			putBuf(bp)
 		}
 	}()
-	for hint > max(maxPresize, 2*total) && nchunks < len(chunks) {
-		bp := getBufSize(max(total, maxPresize))
-		chunks[nchunks] = bp
-		nchunks++
+	for {
+		if n == len(chunks) {
+			return nil, false, nil
+		}
+		bp := getBufSize(max(total, min(max(hint, 1), maxPresize)))
 		buf, eof, rerr := fill((*bp)[:0], r)
 		*bp = buf
+		pooled[n], chunks[n] = bp, buf
+		n++
 		total += len(buf)
 		switch {
 		case int64(total) > limit:
 			return nil, false, nil
 		case eof || rerr != nil:
-			return joinChunks(chunks[:nchunks], total), true, rerr
-		}
-	}
-	buf := joinChunksInto(make([]byte, 0, max(hint, total+1)), chunks[:nchunks])
-	for {
-		if len(buf) == cap(buf) {
-			buf = append(buf, 0)[:len(buf)] // longer than announced: grow
-		}
-		n, rerr := r.Read(buf[len(buf):cap(buf)])
-		buf = buf[:len(buf)+n]
-		switch {
-		case int64(len(buf)) > limit:
-			return nil, false, nil
-		case rerr == io.EOF:
-			return buf[:len(buf):len(buf)], true, nil
-		case rerr != nil:
-			return buf[:len(buf):len(buf)], true, rerr
+			if n == 1 {
+				body = make([]byte, total) // with the copy, allocated without being cleared
+				copy(body, buf)
+				return body, true, rerr
+			}
+			return bytes.Join(chunks[:n], nil), true, rerr
 		}
 	}
 }
@@ -186,23 +182,6 @@ func fill(buf []byte, r io.Reader) (_ []byte, eof bool, err error) {
 		}
 	}
 	return buf, false, nil
-}
-
-// joinChunks returns the bytes of chunks, total in all, in one buffer of their own.
-func joinChunks(chunks []*[]byte, total int) []byte {
-	if len(chunks) == 1 {
-		b := make([]byte, total) // with the copy, allocated without being cleared first
-		copy(b, *chunks[0])
-		return b
-	}
-	return joinChunksInto(make([]byte, 0, total), chunks)
-}
-
-func joinChunksInto(dst []byte, chunks []*[]byte) []byte {
-	for _, c := range chunks {
-		dst = append(dst, *c...)
-	}
-	return dst
 }
 
 // bytesString views b as a string without copying. The caller must not modify b while the
