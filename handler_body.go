@@ -4,6 +4,7 @@ package offiaccount
 // the safe-mode envelope opened without copies, and the buffers every step borrows.
 
 import (
+	"bytes"
 	"errors"
 	"io"
 	"math/bits"
@@ -113,18 +114,74 @@ func (h *Handler) readRequestBody(r *http.Request, owned bool) (body []byte, poo
 		// One byte more than announced, so the read ends at EOF without growing.
 		hint = int(r.ContentLength) + 1
 	}
+	if owned {
+		body, fits, err := readOwned(r.Body, hint, h.maxBody)
+		if !fits {
+			return nil, nil, errBodyTooLarge
+		}
+		return body, nil, err
+	}
 	body, bp, fits, err := readPooled(r.Body, hint, h.maxBody)
 	if !fits {
 		putBuf(bp)
 		return nil, nil, errBodyTooLarge
 	}
-	if owned {
-		owned := make([]byte, len(body))
-		copy(owned, body)
-		putBuf(bp)
-		return owned, nil, err
-	}
 	return body, bp, err
+}
+
+// readOwned is readPooled for a body that needs a buffer of its own. It reads into pooled
+// chunks, each as large as all before it (the first min(hint, maxPresize)), so that memory
+// follows the bytes that arrive and nothing is copied as the body grows, then joins them
+// once into a buffer of exactly the body's size, which the runtime need not clear first.
+func readOwned(r io.Reader, hint int, limit int64) (body []byte, fits bool, err error) {
+	var (
+		pooled [48]*[]byte // from 4 KiB doubling: more than any int can hold
+		chunks [48][]byte
+		n      int
+		total  int
+	)
+	defer func() {
+		for _, bp := range pooled[:n] {
+			putBuf(bp)
+		}
+	}()
+	for {
+		if n == len(chunks) {
+			return nil, false, nil
+		}
+		bp := getBufSize(max(total, min(max(hint, 1), maxPresize)))
+		buf, eof, rerr := fill((*bp)[:0], r)
+		*bp = buf
+		pooled[n], chunks[n] = bp, buf
+		n++
+		total += len(buf)
+		switch {
+		case int64(total) > limit:
+			return nil, false, nil
+		case eof || rerr != nil:
+			if n == 1 {
+				body = make([]byte, total) // with the copy, allocated without being cleared
+				copy(body, buf)
+				return body, true, rerr
+			}
+			return bytes.Join(chunks[:n], nil), true, rerr
+		}
+	}
+}
+
+// fill reads r into buf until buf is full, r ends (eof) or fails.
+func fill(buf []byte, r io.Reader) (_ []byte, eof bool, err error) {
+	for len(buf) < cap(buf) {
+		n, rerr := r.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if rerr == io.EOF {
+			return buf, true, nil
+		}
+		if rerr != nil {
+			return buf, false, rerr
+		}
+	}
+	return buf, false, nil
 }
 
 // bytesString views b as a string without copying. The caller must not modify b while the

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/xml"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -11,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"testing/iotest"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -272,5 +274,62 @@ func TestHandlerBodyMemoryFollowsArrivingBytes(t *testing.T) {
 		runtime.ReadMemStats(&after)
 		perRequest := (after.TotalAlloc - before.TotalAlloc) / 4
 		assert.Less(t, perRequest, uint64(128<<10), "%s: %d bytes allocated for a request that sent 100 body bytes", mode, perRequest)
+	}
+}
+
+// readOwned at the edges of its chunks and of its final buffer, with honest and lying
+// Content-Lengths and readers that return little at a time or fail.
+func TestReadOwned(t *testing.T) {
+	const limit = 1 << 20
+	var sizes []int
+	for _, n := range []int{0, 1, 4095, maxPresize, 2 * maxPresize, 4 * maxPresize, 512 << 10} {
+		sizes = append(sizes, max(n-1, 0), n, n+1)
+	}
+	errBoom := errors.New("boom")
+	for _, n := range sizes {
+		body := make([]byte, n)
+		for i := range body {
+			body[i] = byte(i*7 + i>>9)
+		}
+		for _, hint := range []int{1 << minBufShift, n + 1, n/2 + 1, 2*n + 1, n + maxPresize} {
+			for _, rd := range []string{"whole", "one byte", "half"} {
+				var r io.Reader = bytes.NewReader(body)
+				switch rd {
+				case "one byte":
+					if n > 3*maxPresize {
+						continue // slow, and nothing more to learn
+					}
+					r = iotest.OneByteReader(r)
+				case "half":
+					r = iotest.HalfReader(r)
+				}
+				got, fits, err := readOwned(r, hint, limit)
+				require.NoError(t, err, "n=%d hint=%d %s", n, hint, rd)
+				require.True(t, fits)
+				require.True(t, bytes.Equal(body, got), "n=%d hint=%d %s", n, hint, rd)
+				assert.Equal(t, len(got), cap(got), "no spare capacity")
+			}
+		}
+		if n > 0 {
+			got, fits, err := readOwned(iotest.DataErrReader(io.MultiReader(bytes.NewReader(body), iotest.ErrReader(errBoom))), n+1, limit)
+			assert.ErrorIs(t, err, errBoom, "n=%d", n)
+			assert.True(t, fits)
+			assert.True(t, bytes.Equal(body, got), "what arrived before the error, n=%d", n)
+			_, fits, _ = readOwned(bytes.NewReader(body), n+1, int64(n-1))
+			assert.False(t, fits, "over the limit, n=%d", n)
+		}
+	}
+}
+
+func BenchmarkReadOwned(b *testing.B) {
+	body := bytes.Repeat([]byte("你好，公众号! hello <b>&</b> 42"), 500<<10/38)
+	b.SetBytes(int64(len(body)))
+	b.ReportAllocs()
+	r := bytes.NewReader(body)
+	for i := 0; i < b.N; i++ {
+		r.Reset(body)
+		if _, _, err := readOwned(r, len(body)+1, 1<<20); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
