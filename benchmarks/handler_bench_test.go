@@ -132,7 +132,7 @@ func benchHandler(b *testing.B, fx *Fixture, c Case, h http.Handler) {
 	if c == Retry {
 		send = Safe
 	}
-	if err := runChecked(fx, send, h, 2); err != nil {
+	if err := runCheckedFresh(fx, send, h, 2); err != nil {
 		b.Fatal(err)
 	}
 	rp, rec := fx.NewFreshReplayer(send, fx.Batch(send)), NewRecorder()
