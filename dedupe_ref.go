@@ -42,8 +42,9 @@ func (d *dedupeRef) claim(ctx context.Context, now time.Time, ttl time.Duration)
 	return rec, created, nil
 }
 
-// complete records the reply, which is in a buffer the handler reuses (the built-in store
-// keeps a copy of its own); now is when the function returned.
+// complete records the reply, which is in a buffer the handler reuses unless it is large
+// (the built-in store copies a small one into its chunks and keeps a large one as it is);
+// now is when the function returned.
 func (d *dedupeRef) complete(ctx context.Context, reply []byte, replyTTL, ttl time.Duration, now time.Time) error {
 	if d.sh == nil {
 		if reply != nil {
@@ -51,7 +52,7 @@ func (d *dedupeRef) complete(ctx context.Context, reply []byte, replyTTL, ttl ti
 		}
 		return d.h.store.Complete(ctx, d.key, reply, replyTTL, ttl)
 	}
-	d.h.mem.complete(d.mk, d.sh, reply, replyTTL, ttl, d.memClock(now))
+	d.h.mem.complete(d.mk, d.sh, reply, len(reply) > memChunkSize/4, replyTTL, ttl, d.memClock(now))
 	return nil
 }
 

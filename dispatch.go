@@ -244,7 +244,9 @@ func (h *Handler) respondStored(r *http.Request, w http.ResponseWriter, stored [
 // run calls the message's function, recovering panics, and returns the
 // reply as it is stored (mode, then plain XML; nil for "success") and the
 // time the function returned. The reply is built in a pooled buffer that run
-// sets *bp to; the caller puts it back (putReplyBuf) once done with body.
+// sets *bp to; the caller puts it back (putReplyBuf) once done with body. A
+// large reply for the built-in store is built in a buffer of its own instead,
+// which the store then keeps without copying it (*bp stays nil).
 func (h *Handler) run(ctx context.Context, m *Message, mode byte, bp **[]byte) (body []byte, end time.Time) {
 	defer func() {
 		if p := recover(); p != nil {
@@ -266,7 +268,15 @@ func (h *Handler) run(ctx context.Context, m *Message, mode byte, bp **[]byte) (
 	if reply == nil {
 		return nil, end
 	}
-	*bp = getBufSize(replySizeHint(reply, m))
+	hint := replySizeHint(reply, m)
+	if h.mem != nil && hint > memChunkSize/4 {
+		plain := appendMessageReply(append(make([]byte, 0, hint), mode), reply, m, end.Unix())
+		if len(plain) == 1 {
+			return nil, end
+		}
+		return plain, end
+	}
+	*bp = getBufSize(hint)
 	plain := appendMessageReply(append((**bp)[:0], mode), reply, m, end.Unix())
 	**bp = plain[:0] // keeps the buffer if it grew
 	if len(plain) == 1 {

@@ -185,12 +185,13 @@ func (s *MemoryDedupeStore) claim(k memKey, sh *memShard, now time.Time, clock i
 // reuse its buffer.
 func (s *MemoryDedupeStore) Complete(_ context.Context, key string, reply []byte, replyTTL, ttl time.Duration) error {
 	k, sh := s.locate(key)
-	s.complete(k, sh, reply, replyTTL, ttl, s.clock())
+	s.complete(k, sh, reply, false, replyTTL, ttl, s.clock())
 	return nil
 }
 
-// complete is Complete of the record k in shard sh at clock, the store's time.
-func (s *MemoryDedupeStore) complete(k memKey, sh *memShard, reply []byte, replyTTL, ttl time.Duration, clock int64) {
+// complete is Complete of the record k in shard sh at clock, the store's time. With owned
+// set, the store may keep reply itself instead of a copy: the caller no longer uses it.
+func (s *MemoryDedupeStore) complete(k memKey, sh *memShard, reply []byte, owned bool, replyTTL, ttl time.Duration, clock int64) {
 	sh.mu.Lock()
 	old, had := sh.recs.get(k)
 	r := old
@@ -205,7 +206,7 @@ func (s *MemoryDedupeStore) complete(k memKey, sh *memShard, reply []byte, reply
 	// A reply larger than the shard's share is not kept: keeping it would only push out every
 	// other reply of the shard, then itself.
 	if len(reply) > 0 && replyTTL > 0 && memReplyCost+int64(len(reply)) <= s.perBytes/2 {
-		seq, added := sh.replies.push(clock+int64(replyTTL), reply) // a copy
+		seq, added := sh.replies.push(clock+int64(replyTTL), reply, owned)
 		r.bits |= seq
 		sh.bytes += memReplyCost + added
 	}
@@ -324,7 +325,7 @@ func expiry(clock int64, ttl time.Duration) int64 {
 // The caller holds mu.
 func (sh *memShard) reply(seq uint64, clock int64) []byte {
 	if e := sh.replies.get(seq); e != nil && clock < e.exp {
-		return e.reply
+		return e.reply[:len(e.reply):len(e.reply)] // no room for a reader to append into
 	}
 	return nil
 }

@@ -36,10 +36,14 @@ type memRing struct {
 }
 
 // keep copies reply into memory the ring owns and returns the copy, its chunk (nil if it
-// has an allocation of its own) and the bytes newly held.
-func (q *memRing) keep(reply []byte) (kept []byte, c *memChunk, added int64) {
+// has an allocation of its own) and the bytes newly held. A large reply the caller gives
+// up (owned) is kept as it is.
+func (q *memRing) keep(reply []byte, owned bool) (kept []byte, c *memChunk, added int64) {
 	if len(reply) > memChunkSize/4 {
-		return append([]byte(nil), reply...), nil, int64(len(reply))
+		if !owned {
+			reply = append([]byte(nil), reply...)
+		}
+		return reply, nil, int64(cap(reply))
 	}
 	if q.chunk == nil || cap(q.chunk.buf)-len(q.chunk.buf) < len(reply) {
 		q.chunk = &memChunk{buf: make([]byte, 0, memChunkSize)}
@@ -58,7 +62,7 @@ func (q *memRing) release(e *memReply) (freed int64) {
 		return 0
 	}
 	if e.chunk == nil {
-		freed = int64(len(e.reply))
+		freed = int64(cap(e.reply))
 	} else if e.chunk.refs--; e.chunk.refs == 0 {
 		freed = memChunkSize
 		if e.chunk == q.chunk {
@@ -80,9 +84,9 @@ func (q *memRing) get(seq uint64) *memReply {
 	return e
 }
 
-// push keeps a copy of reply until exp and returns its sequence number and the bytes
+// push keeps reply (see keep) until exp and returns its sequence number and the bytes
 // newly held.
-func (q *memRing) push(exp int64, reply []byte) (uint64, int64) {
+func (q *memRing) push(exp int64, reply []byte, owned bool) (uint64, int64) {
 	if q.n == len(q.items) {
 		q.resize(max(2*len(q.items), 16))
 	}
@@ -90,7 +94,7 @@ func (q *memRing) push(exp int64, reply []byte) (uint64, int64) {
 		q.first = 1 // 0 means "no reply"
 	}
 	seq := q.first + uint64(q.n)
-	kept, c, added := q.keep(reply)
+	kept, c, added := q.keep(reply, owned)
 	q.items[seq&uint64(len(q.items)-1)] = memReply{seq: seq, exp: exp, reply: kept, chunk: c}
 	q.n++
 	return seq, added
