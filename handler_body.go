@@ -114,6 +114,20 @@ func (h *Handler) readRequestBody(r *http.Request, owned bool) (body []byte, poo
 		// One byte more than announced, so the read ends at EOF without growing.
 		hint = int(r.ContentLength) + 1
 	}
+	if owned && r.ContentLength > 0 && hint <= 1<<minBufShift {
+		// A small body as announced, read straight into a buffer of its own: no pooled chunk
+		// and no copy. A body longer than it said goes on through readOwned.
+		buf, eof, err := fill(make([]byte, 0, hint), r.Body)
+		if eof || err != nil {
+			return buf[:len(buf):len(buf)], nil, err
+		}
+		rest, fits, err := readOwned(r.Body, 1<<minBufShift, h.maxBody-int64(len(buf)))
+		if !fits {
+			return nil, nil, errBodyTooLarge
+		}
+		body := append(buf, rest...)
+		return body[:len(body):len(body)], nil, err
+	}
 	if owned {
 		body, fits, err := readOwned(r.Body, hint, h.maxBody)
 		if !fits {

@@ -73,6 +73,8 @@ func TestReadRequestBody(t *testing.T) {
 		{"longer than announced, pooled", long, 10, false, nil},
 		{"over the cap, unannounced", long + long, -1, true, errBodyTooLarge},
 		{"over the cap, announced small", long + long, 10, false, errBodyTooLarge},
+		{"over the cap, announced small, owned", long + long, 10, true, errBodyTooLarge},
+		{"announced exactly the small-body size", strings.Repeat("x", 1<<minBufShift-1), 1<<minBufShift - 1, true, nil},
 		{"empty", "", 0, true, nil},
 	}
 	for _, tt := range tests {
