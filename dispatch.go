@@ -103,6 +103,14 @@ const (
 	replySealed = 'S' // stored for an encrypted request; answers encrypted ones only
 )
 
+// replyMode is the mode byte of a reply stored for a request encrypted or not.
+func replyMode(encrypted bool) byte {
+	if encrypted {
+		return replySealed
+	}
+	return replyPlain
+}
+
 // dedupeClockSkew is how long records outlive the timestamp window, for
 // replicas (and WeChat) whose clocks differ from this server's.
 const dedupeClockSkew = time.Minute
@@ -127,17 +135,9 @@ func (h *Handler) dispatch(w http.ResponseWriter, r *http.Request, cb *callback,
 	t := h.timing
 	m := &cb.msg
 	base := context.WithoutCancel(r.Context())
-	mode := byte(replyPlain)
-	if encrypted {
-		mode = replySealed
-	}
+	mode := replyMode(encrypted)
 	if h.store == nil {
-		cb.ctx.init(base, arrived.Add(t.AttemptTimeout-t.Margin))
-		var bp *[]byte
-		body, end := h.run(&cb.ctx, m, mode, &bp)
-		cb.ctx.end(context.Canceled)
-		h.respondStored(r, w, body, encrypted, end)
-		putReplyBuf(bp)
+		h.runOnce(w, r, cb, base, encrypted, arrived, arrived.Add(t.AttemptTimeout-t.Margin))
 		return
 	}
 	d := h.dedupeRef(m)
@@ -146,12 +146,7 @@ func (h *Handler) dispatch(w http.ResponseWriter, r *http.Request, cb *callback,
 	if err != nil {
 		h.logger.LogAttrs(r.Context(), slog.LevelWarn, "offiaccount: dedupe store failed; handling without dedupe",
 			slog.String("op", "claim"), slog.String("error", err.Error()))
-		cb.ctx.init(base, arrived.Add(t.AttemptTimeout-t.Margin))
-		var bp *[]byte
-		body, end := h.run(&cb.ctx, m, mode, &bp)
-		cb.ctx.end(context.Canceled)
-		h.respondStored(r, w, body, encrypted, end)
-		putReplyBuf(bp)
+		h.runOnce(w, r, cb, base, encrypted, arrived, arrived.Add(t.AttemptTimeout-t.Margin))
 		return
 	}
 	if created {
@@ -159,7 +154,7 @@ func (h *Handler) dispatch(w http.ResponseWriter, r *http.Request, cb *callback,
 		// any attempt until the last one gives up.
 		cb.ctx.init(base, arrived.Add(time.Duration(t.Attempts)*t.AttemptTimeout-t.Margin))
 		var bp *[]byte
-		body, end := h.run(&cb.ctx, m, mode, &bp)
+		body, end := h.run(&cb.ctx, m, mode, arrived, &bp)
 		cb.ctx.end(context.Canceled)
 		left := ttl - end.Sub(arrived)
 		if err := d.complete(base, body, h.dedupeTTL, max(left, h.dedupeTTL), end); err != nil {
@@ -206,6 +201,18 @@ func (h *Handler) dispatch(w http.ResponseWriter, r *http.Request, cb *callback,
 	}
 }
 
+// runOnce runs the message's function without dedupe, until deadline at the latest, and
+// writes its reply.
+func (h *Handler) runOnce(w http.ResponseWriter, r *http.Request, cb *callback, base context.Context, encrypted bool, arrived, deadline time.Time) {
+	mode := replyMode(encrypted)
+	cb.ctx.init(base, deadline)
+	var bp *[]byte
+	body, end := h.run(&cb.ctx, &cb.msg, mode, arrived, &bp)
+	cb.ctx.end(context.Canceled)
+	h.respondStored(r, w, body, encrypted, end)
+	putReplyBuf(bp)
+}
+
 // writeBody writes a response body; empty means "success".
 func (h *Handler) writeBody(w http.ResponseWriter, body []byte) {
 	hdr := w.Header()
@@ -247,10 +254,10 @@ func (h *Handler) respondStored(r *http.Request, w http.ResponseWriter, stored [
 // sets *bp to; the caller puts it back (putReplyBuf) once done with body. A
 // large reply for the built-in store is built in a buffer of its own instead,
 // which the store then keeps without copying it (*bp stays nil).
-func (h *Handler) run(ctx context.Context, m *Message, mode byte, bp **[]byte) (body []byte, end time.Time) {
+func (h *Handler) run(ctx context.Context, m *Message, mode byte, arrived time.Time, bp **[]byte) (body []byte, end time.Time) {
 	defer func() {
 		if p := recover(); p != nil {
-			end = h.clock()
+			end = h.since(arrived)
 			h.logger.LogAttrs(ctx, slog.LevelError, "offiaccount: callback function panicked",
 				slog.String("msg_type", string(m.MsgType)), slog.String("event", string(m.Event)),
 				slog.String("panic", fmt.Sprint(p)))
@@ -258,7 +265,7 @@ func (h *Handler) run(ctx context.Context, m *Message, mode byte, bp **[]byte) (
 		}
 	}()
 	reply, err := h.Dispatch(ctx, m)
-	end = h.clock()
+	end = h.since(arrived)
 	if err != nil {
 		h.logger.LogAttrs(ctx, slog.LevelError, "offiaccount: callback function failed",
 			slog.String("msg_type", string(m.MsgType)), slog.String("event", string(m.Event)),

@@ -126,3 +126,16 @@ func BenchmarkCallbackContext(b *testing.B) {
 		}
 	})
 }
+
+func TestHandlerSince(t *testing.T) {
+	h := &Handler{}
+	t0 := time.Now()
+	time.Sleep(2 * time.Millisecond)
+	got := h.since(t0)
+	assert.GreaterOrEqual(t, got.Sub(t0), 2*time.Millisecond, "the time elapsed is added")
+	assert.WithinDuration(t, time.Now(), got, time.Second, "wall time follows the real clock")
+
+	fixed := time.Unix(1_700_000_000, 0)
+	h.now = func() time.Time { return fixed }
+	assert.Equal(t, fixed, h.since(t0), "a test clock is read as it is")
+}

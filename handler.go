@@ -467,3 +467,13 @@ func (h *Handler) clock() time.Time {
 	}
 	return time.Now()
 }
+
+// since returns the time now, given an earlier reading of clock: on the real clock,
+// earlier plus the monotonic time elapsed, which reads one clock where time.Now reads
+// two (each read costs about 50 ns on a virtual machine).
+func (h *Handler) since(earlier time.Time) time.Time {
+	if h.now != nil {
+		return h.now()
+	}
+	return earlier.Add(time.Since(earlier))
+}
