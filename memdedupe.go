@@ -307,14 +307,16 @@ func (s *MemoryDedupeStore) Bytes() int64 {
 	return n
 }
 
-// expiry is when a record kept for ttl from clock expires, rounded up to a whole second:
-// a Complete soon after its Claim, with the same expiry but for the time in between, then
-// leaves the record's place in the expiry queue alone instead of queueing it twice.
+// expiry is when a record kept for ttl from clock expires, rounded up to a whole
+// millisecond (the precision of Redis' PX): a Complete soon after its Claim, with the same
+// expiry but for the microseconds in between, then leaves the record's place in the expiry
+// queue alone instead of queueing it twice. (The handler's own calls need no rounding: it
+// passes clocks and TTLs whose sums agree exactly.)
 func expiry(clock int64, ttl time.Duration) int64 {
-	const sec = int64(time.Second)
+	const unit = int64(time.Millisecond)
 	exp := clock + int64(ttl)
-	if r := exp % sec; r > 0 {
-		exp += sec - r
+	if r := exp % unit; r > 0 {
+		exp += unit - r
 	} else if r < 0 {
 		exp -= r
 	}

@@ -77,14 +77,14 @@ func TestMemTableEmpty(t *testing.T) {
 }
 
 func TestExpiryRoundsUp(t *testing.T) {
-	const sec = 1_000_000_000
+	const ms = 1_000_000
 	for _, tc := range []struct{ clock, ttl, want int64 }{
-		{0, sec, sec},
-		{1, sec, 2 * sec},
-		{sec - 1, 1, sec},
-		{-sec - 1, 0, -sec},
+		{0, ms, ms},
+		{1, ms, 2 * ms},
+		{ms - 1, 1, ms},
+		{-ms - 1, 0, -ms},
 		{-1, 0, 0},
-		{5 * sec, 0, 5 * sec},
+		{5 * ms, 0, 5 * ms},
 	} {
 		assert.Equal(t, tc.want, expiry(tc.clock, time.Duration(tc.ttl)), "clock %d ttl %d", tc.clock, tc.ttl)
 	}
