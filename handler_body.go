@@ -104,32 +104,19 @@ func readPooled(r io.Reader, hint int, limit int64) (body []byte, bp *[]byte, fi
 // errBodyTooLarge reports a body over the Handler's cap.
 var errBodyTooLarge = errors.New("body too large")
 
-// readRequestBody reads r's body into pooled buffers sized from Content-Length when known,
-// growing as bytes arrive. A plaintext body (owned) becomes the Message's Raw, so it is
-// copied into a buffer of its own, exactly its size; an encrypted one is only decoded, so it
-// stays in the pooled buffer, returned as pooled for putBuf.
+// readRequestBody reads r's body into buffers sized from Content-Length when known, growing
+// as bytes arrive. A plaintext body (owned) becomes the Message's Raw, so it ends in a buffer
+// of its own, exactly its size (see readOwned); an encrypted one is only decoded, so it stays
+// in a pooled buffer, returned as pooled for putBuf.
 func (h *Handler) readRequestBody(r *http.Request, owned bool) (body []byte, pooled *[]byte, err error) {
 	hint := 1 << minBufShift
-	if r.ContentLength > 0 && r.ContentLength <= h.maxBody {
+	announced := r.ContentLength > 0 && r.ContentLength <= h.maxBody
+	if announced {
 		// One byte more than announced, so the read ends at EOF without growing.
 		hint = int(r.ContentLength) + 1
 	}
-	if owned && r.ContentLength > 0 && hint <= 1<<minBufShift {
-		// A small body as announced, read straight into a buffer of its own: no pooled chunk
-		// and no copy. A body longer than it said goes on through readOwned.
-		buf, eof, err := fill(make([]byte, 0, hint), r.Body)
-		if eof || err != nil {
-			return buf[:len(buf):len(buf)], nil, err
-		}
-		rest, fits, err := readOwned(r.Body, 1<<minBufShift, h.maxBody-int64(len(buf)))
-		if !fits {
-			return nil, nil, errBodyTooLarge
-		}
-		body := append(buf, rest...)
-		return body[:len(body):len(body)], nil, err
-	}
 	if owned {
-		body, fits, err := readOwned(r.Body, hint, h.maxBody)
+		body, fits, err := readOwned(r.Body, hint, announced, h.maxBody)
 		if !fits {
 			return nil, nil, errBodyTooLarge
 		}
@@ -143,11 +130,26 @@ func (h *Handler) readRequestBody(r *http.Request, owned bool) (body []byte, poo
 	return body, bp, err
 }
 
-// readOwned is readPooled for a body that needs a buffer of its own. It reads into pooled
-// chunks, each as large as all before it (the first min(hint, maxPresize)), so that memory
-// follows the bytes that arrive and nothing is copied as the body grows, then joins them
-// once into a buffer of exactly the body's size, which the runtime need not clear first.
-func readOwned(r io.Reader, hint int, limit int64) (body []byte, fits bool, err error) {
+// readOwned is readPooled for a body that needs a buffer of its own. A small body whose size
+// was announced (hint is that size plus one) is read straight into a buffer of its own: no
+// pooled chunk, no copy. Any other body is read into pooled chunks, each as large as all
+// before it (the first min(hint, maxPresize)), so that memory follows the bytes that arrive
+// and nothing is copied as the body grows, then joined once into a buffer of exactly the
+// body's size, which the runtime need not clear first.
+func readOwned(r io.Reader, hint int, announced bool, limit int64) (body []byte, fits bool, err error) {
+	if announced && hint <= 1<<minBufShift {
+		buf, eof, err := fill(make([]byte, 0, hint), r)
+		if eof || err != nil {
+			return buf[:len(buf):len(buf)], int64(len(buf)) <= limit, err
+		}
+		// Longer than announced: the rest as any other body.
+		rest, fits, err := readOwned(r, 1<<minBufShift, false, limit-int64(len(buf)))
+		if !fits {
+			return nil, false, nil
+		}
+		body := append(buf, rest...)
+		return body[:len(body):len(body)], true, err
+	}
 	var (
 		pooled [48]*[]byte // from 4 KiB doubling: more than any int can hold
 		chunks [48][]byte

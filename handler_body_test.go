@@ -47,6 +47,23 @@ func TestBufPoolSizes(t *testing.T) {
 	}
 }
 
+// A small announced body one byte over the cap, whose last read also reports EOF, is still
+// too large.
+func TestReadRequestBodySmallOverCap(t *testing.T) {
+	h := newTestHandler(t, WithHandlerMaxBodyBytes(1000))
+	for _, n := range []int{1000, 1001} {
+		r := httptest.NewRequest(http.MethodPost, "/wechat", io.NopCloser(iotest.DataErrReader(strings.NewReader(strings.Repeat("x", n)))))
+		r.ContentLength = 1000
+		body, _, err := h.readRequestBody(r, true)
+		if n > 1000 {
+			assert.ErrorIs(t, err, errBodyTooLarge)
+			continue
+		}
+		require.NoError(t, err)
+		assert.Len(t, body, n)
+	}
+}
+
 // lyingRequest carries body but announces contentLength.
 func lyingRequest(body string, contentLength int64) *http.Request {
 	r := httptest.NewRequest(http.MethodPost, "/wechat", io.NopCloser(strings.NewReader(body)))
@@ -294,7 +311,9 @@ func TestReadOwned(t *testing.T) {
 			body[i] = byte(i*7 + i>>9)
 		}
 		for _, hint := range []int{1 << minBufShift, n + 1, n/2 + 1, 2*n + 1, n + maxPresize} {
-			for _, rd := range []string{"whole", "one byte", "half"} {
+			// A hint that is not an announced size (Content-Length absent), and one that is.
+			for _, rd := range []string{"whole", "one byte", "half", "whole, announced", "half, announced"} {
+				announced := strings.HasSuffix(rd, ", announced")
 				var r io.Reader = bytes.NewReader(body)
 				switch rd {
 				case "one byte":
@@ -302,10 +321,10 @@ func TestReadOwned(t *testing.T) {
 						continue // slow, and nothing more to learn
 					}
 					r = iotest.OneByteReader(r)
-				case "half":
+				case "half", "half, announced":
 					r = iotest.HalfReader(r)
 				}
-				got, fits, err := readOwned(r, hint, limit)
+				got, fits, err := readOwned(r, hint, announced, limit)
 				require.NoError(t, err, "n=%d hint=%d %s", n, hint, rd)
 				require.True(t, fits)
 				require.True(t, bytes.Equal(body, got), "n=%d hint=%d %s", n, hint, rd)
@@ -313,11 +332,11 @@ func TestReadOwned(t *testing.T) {
 			}
 		}
 		if n > 0 {
-			got, fits, err := readOwned(iotest.DataErrReader(io.MultiReader(bytes.NewReader(body), iotest.ErrReader(errBoom))), n+1, limit)
+			got, fits, err := readOwned(iotest.DataErrReader(io.MultiReader(bytes.NewReader(body), iotest.ErrReader(errBoom))), n+1, true, limit)
 			assert.ErrorIs(t, err, errBoom, "n=%d", n)
 			assert.True(t, fits)
 			assert.True(t, bytes.Equal(body, got), "what arrived before the error, n=%d", n)
-			_, fits, _ = readOwned(bytes.NewReader(body), n+1, int64(n-1))
+			_, fits, _ = readOwned(bytes.NewReader(body), n+1, true, int64(n-1))
 			assert.False(t, fits, "over the limit, n=%d", n)
 		}
 	}
@@ -330,7 +349,7 @@ func BenchmarkReadOwned(b *testing.B) {
 	r := bytes.NewReader(body)
 	for i := 0; i < b.N; i++ {
 		r.Reset(body)
-		if _, _, err := readOwned(r, len(body)+1, 1<<20); err != nil {
+		if _, _, err := readOwned(r, len(body)+1, true, 1<<20); err != nil {
 			b.Fatal(err)
 		}
 	}
