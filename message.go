@@ -220,15 +220,17 @@ func ParseMessage(data []byte) (*Message, error) {
 // parseMessageInto fills m from doc, leaving Raw alone. Field values are
 // substrings of doc, so a typical message costs no allocation here.
 func parseMessageInto(m *Message, doc string) error {
-	var fields [flatMaxFields]flatField
-	if n, ok := scanFlat(doc, &fields); ok {
-		for _, f := range fields[:n] {
-			if err := m.setField(f.name, f.value); err != nil {
-				return err
-			}
+	// The fast path sets the fields as it goes and keeps the first error, which the full
+	// decoder would also return (it decodes the whole document first, then fills in order).
+	var ferr error
+	if scanFlat(doc, func(name, value string, _ int) {
+		if ferr == nil {
+			ferr = m.setField(name, value)
 		}
-		return nil
+	}) {
+		return ferr
 	}
+	*m = Message{Raw: m.Raw} // what the fast path set before it gave up
 	p := getXMLParser()
 	defer putXMLParser(p)
 	if err := p.parse(doc); err != nil {

@@ -1,6 +1,7 @@
 package offiaccount
 
 import (
+	"fmt"
 	"reflect"
 	"testing"
 
@@ -8,13 +9,27 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
+// flatField is a leaf element scanFlat visited; scanFlatFields collects them.
+type flatField struct {
+	name, value string
+	at          int
+}
+
+func scanFlatFields(doc string) ([]flatField, bool) {
+	var fields []flatField
+	ok := scanFlat(doc, func(name, value string, at int) {
+		fields = append(fields, flatField{name, value, at})
+	})
+	return fields, ok
+}
+
 // parseMessageFull fills m with the full decoder only, as parseMessageInto did before the
 // fast path.
 func parseMessageFull(m *Message, doc string) error {
 	p := getXMLParser()
 	defer putXMLParser(p)
 	if err := p.parse(doc); err != nil {
-		return err
+		return fmt.Errorf("%w: %w", ErrMalformedMessage, err)
 	}
 	return m.fill(p.nodes)
 }
@@ -51,8 +66,7 @@ func TestScanFlatShapes(t *testing.T) {
 		{"text between fields", "<xml>x<A>1</A></xml>", false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			var fields [flatMaxFields]flatField
-			_, ok := scanFlat(tc.doc, &fields)
+			_, ok := scanFlatFields(tc.doc)
 			assert.Equal(t, tc.flat, ok)
 		})
 	}
@@ -60,15 +74,14 @@ func TestScanFlatShapes(t *testing.T) {
 
 func TestScanFlatFields(t *testing.T) {
 	doc := "<xml><ToUserName><![CDATA[gh_1]]></ToUserName>\n<Content>你好 <![CDATA[</Content>"
-	var fields [flatMaxFields]flatField
-	_, ok := scanFlat(doc+"</xml>", &fields)
+	_, ok := scanFlatFields(doc + "</xml>")
 	assert.False(t, ok, "a CDATA opening inside text is not flat")
 
 	doc = "<xml><ToUserName><![CDATA[gh_1]]></ToUserName>\n\t<CreateTime>1348831860</CreateTime><Content><![CDATA[a<b>&c]]></Content><Content>second</Content></xml>"
-	n, ok := scanFlat(doc, &fields)
+	fields, ok := scanFlatFields(doc)
 	require.True(t, ok)
 	var got [][2]string
-	for _, f := range fields[:n] {
+	for _, f := range fields {
 		got = append(got, [2]string{f.name, f.value})
 		assert.Equal(t, f.value, doc[f.at:f.at+len(f.value)], "at locates the value")
 	}
@@ -83,7 +96,7 @@ func TestScanFlatFields(t *testing.T) {
 	for i := 0; i <= flatMaxFields; i++ {
 		tooMany += "<A>1</A>"
 	}
-	_, ok = scanFlat("<xml>"+tooMany+"</xml>", &fields)
+	_, ok = scanFlatFields("<xml>" + tooMany + "</xml>")
 	assert.False(t, ok, "more fields than the fast path holds go to the full decoder")
 	require.NoError(t, parseMessageInto(&m, "<xml>"+tooMany+"</xml>"))
 }
@@ -96,22 +109,33 @@ func TestScanFlatFieldError(t *testing.T) {
 	assert.Contains(t, err.Error(), "CreateTime")
 }
 
-// FuzzScanFlat checks that a document the fast path takes gives the same Message, or the
-// same error, as the full decoder.
+// FuzzScanFlat checks that parsing gives the same Message, or the same error, as the full
+// decoder alone, and a flat envelope the same Encrypt.
 func FuzzScanFlat(f *testing.F) {
 	for _, s := range []string{
 		"<xml><ToUserName><![CDATA[gh_1]]></ToUserName>\n<CreateTime>1348831860</CreateTime><MsgType><![CDATA[text]]></MsgType><Content><![CDATA[你好]]></Content><MsgId>1234567890123456</MsgId></xml>",
 		"<xml><Content></Content><Location_X>23.1</Location_X><Scale>20</Scale></xml>",
 		"<xml><ScanCodeInfo><ScanType>x</ScanType></ScanCodeInfo></xml>",
 		"<xml><A>a&amp;b</A></xml>",
+		"<xml><Content>a</Content><CreateTime>x</CreateTime><ScanCodeInfo><ScanType>q</ScanType></ScanCodeInfo></xml>",
 		"<xml><CreateTime>x</CreateTime></xml>",
 		"<xml><ToUserName><![CDATA[gh_1]]></ToUserName><Encrypt><![CDATA[AAAA]]></Encrypt><Encrypt>B</Encrypt></xml>",
 	} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, doc string) {
-		var fields [flatMaxFields]flatField
-		if _, ok := scanFlat(doc, &fields); !ok {
+		// Every document, flat or not: the fast path, or its fallback after some fields were
+		// set, gives what the full decoder gives.
+		var fast, full Message
+		errFast := parseMessageInto(&fast, doc)
+		errFull := parseMessageFull(&full, doc)
+		if (errFast == nil) != (errFull == nil) || errFast != nil && errFast.Error() != errFull.Error() {
+			t.Fatalf("errors differ: fast %v, full %v", errFast, errFull)
+		}
+		if errFast == nil && !reflect.DeepEqual(fast, full) {
+			t.Fatalf("messages differ:\nfast %+v\nfull %+v", fast, full)
+		}
+		if _, ok := scanFlatFields(doc); !ok {
 			return
 		}
 		// The safe-mode envelope's Encrypt: the same value and place as the full decoder's.
@@ -130,15 +154,5 @@ func FuzzScanFlat(f *testing.F) {
 		}
 		putXMLParser(p)
 		require.Equal(t, want, enc)
-
-		var fast, full Message
-		errFast := parseMessageInto(&fast, doc)
-		errFull := parseMessageFull(&full, doc)
-		if (errFast == nil) != (errFull == nil) || errFast != nil && errFast.Error() != errFull.Error() {
-			t.Fatalf("errors differ: fast %v, full %v", errFast, errFull)
-		}
-		if errFast == nil && !reflect.DeepEqual(fast, full) {
-			t.Fatalf("messages differ:\nfast %+v\nfull %+v", fast, full)
-		}
 	})
 }
