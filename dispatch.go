@@ -134,10 +134,9 @@ func (h *Handler) recordTTL(ts int64, now time.Time) time.Duration {
 func (h *Handler) dispatch(w http.ResponseWriter, r *http.Request, cb *callback, encrypted bool, arrived time.Time, ts int64) {
 	t := h.timing
 	m := &cb.msg
-	base := context.WithoutCancel(r.Context())
 	mode := replyMode(encrypted)
 	if h.store == nil {
-		h.runOnce(w, r, cb, base, encrypted, arrived, arrived.Add(t.AttemptTimeout-t.Margin))
+		h.runOnce(w, r, cb, encrypted, arrived, arrived.Add(t.AttemptTimeout-t.Margin))
 		return
 	}
 	d := h.dedupeRef(m)
@@ -146,12 +145,14 @@ func (h *Handler) dispatch(w http.ResponseWriter, r *http.Request, cb *callback,
 	if err != nil {
 		h.logger.LogAttrs(r.Context(), slog.LevelWarn, "offiaccount: dedupe store failed; handling without dedupe",
 			slog.String("op", "claim"), slog.String("error", err.Error()))
-		h.runOnce(w, r, cb, base, encrypted, arrived, arrived.Add(t.AttemptTimeout-t.Margin))
+		h.runOnce(w, r, cb, encrypted, arrived, arrived.Add(t.AttemptTimeout-t.Margin))
 		return
 	}
 	if created {
 		// The first attempt runs the function. Its reply can go out through
 		// any attempt until the last one gives up.
+		// The function and the store's completion outlive the request if WeChat hangs up.
+		base := context.WithoutCancel(r.Context())
 		cb.ctx.init(base, arrived.Add(time.Duration(t.Attempts)*t.AttemptTimeout-t.Margin))
 		var bp *[]byte
 		body, end := h.run(&cb.ctx, m, mode, arrived, &bp)
@@ -203,9 +204,9 @@ func (h *Handler) dispatch(w http.ResponseWriter, r *http.Request, cb *callback,
 
 // runOnce runs the message's function without dedupe, until deadline at the latest, and
 // writes its reply.
-func (h *Handler) runOnce(w http.ResponseWriter, r *http.Request, cb *callback, base context.Context, encrypted bool, arrived, deadline time.Time) {
+func (h *Handler) runOnce(w http.ResponseWriter, r *http.Request, cb *callback, encrypted bool, arrived, deadline time.Time) {
 	mode := replyMode(encrypted)
-	cb.ctx.init(base, deadline)
+	cb.ctx.init(context.WithoutCancel(r.Context()), deadline)
 	var bp *[]byte
 	body, end := h.run(&cb.ctx, &cb.msg, mode, arrived, &bp)
 	cb.ctx.end(context.Canceled)

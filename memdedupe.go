@@ -106,9 +106,10 @@ type memRec struct {
 // Flags of memRec.bits, beside the sequence number of the kept reply in the
 // shard's reply ring: 24 bytes a record rather than 32.
 const (
-	recDone   = 1 << 63     // the function has returned
-	recWaited = 1 << 62     // the shard's waits map has a channel for the key
-	recSeq    = recUsed - 1 // recUsed (memdedupe_table.go) is the next flag
+	recDone   = 1 << 63 // the function has returned
+	recWaited = 1 << 62 // the shard's waits map has a channel for the key
+	recUsed   = 1 << 61 // the table slot holds a record (see memTable)
+	recSeq    = recUsed - 1
 )
 
 func (r memRec) done() bool   { return r.bits&recDone != 0 }

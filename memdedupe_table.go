@@ -15,9 +15,6 @@ type memSlot struct {
 	r memRec // r.bits&recUsed == 0: the slot is empty
 }
 
-// recUsed marks an occupied slot; see memRec.bits.
-const recUsed = 1 << 61
-
 const memTableMinSize = 16
 
 // The table grows past 3/4 full: a lookup of a missing key, which every new message makes,
