@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"runtime"
 	"strconv"
 	"sync"
@@ -404,4 +405,38 @@ func TestMemoryDedupeStoreOversizedReplyNotKept(t *testing.T) {
 	require.True(t, ok, "the record is kept, so a replay still does not run the function")
 	assert.True(t, rec.Done)
 	assert.Empty(t, rec.Reply, "the oversized reply is not kept")
+}
+
+// keepingStore is a DedupeStore of one's own that keeps the very slices Complete gives it,
+// as a store may.
+type keepingStore struct {
+	DedupeStore // the built-in store behind an interface: the handler cannot see it
+	mu          sync.Mutex
+	kept        [][]byte
+}
+
+func (s *keepingStore) Complete(ctx context.Context, key string, reply []byte, replyTTL, ttl time.Duration) error {
+	s.mu.Lock()
+	s.kept = append(s.kept, reply)
+	s.mu.Unlock()
+	return s.DedupeStore.Complete(ctx, key, reply, replyTTL, ttl)
+}
+
+// The handler builds replies in pooled buffers; a store other than the built-in one gets a
+// copy, so what it keeps is never overwritten by later replies.
+func TestHandlerGivesOtherStoresTheirOwnReply(t *testing.T) {
+	store := &keepingStore{DedupeStore: new(MemoryDedupeStore)}
+	h := newTestHandler(t, WithHandlerDedupeStore(store))
+	h.HandleText(func(_ context.Context, m *Message) (Reply, error) {
+		return TextReply{Content: m.Content}, nil
+	})
+	s := newSender(nil)
+	for i := 0; i < 20; i++ {
+		w := serve(h, s.post(t, textMsg(int64(8000+i), "reply "+strconv.Itoa(i))))
+		require.Equal(t, http.StatusOK, w.Code)
+	}
+	require.Len(t, store.kept, 20)
+	for i, r := range store.kept {
+		assert.Contains(t, string(r), "<![CDATA[reply "+strconv.Itoa(i)+"]]>", "reply %d overwritten", i)
+	}
 }
