@@ -42,17 +42,17 @@ func (d *dedupeRef) claim(ctx context.Context, now time.Time, ttl time.Duration)
 	return rec, created, nil
 }
 
-// complete records the reply, which is in a buffer the handler reuses unless it is large
-// (the built-in store copies a small one into its chunks and keeps a large one as it is);
-// now is when the function returned.
-func (d *dedupeRef) complete(ctx context.Context, reply []byte, replyTTL, ttl time.Duration, now time.Time) error {
+// complete records the reply; now is when the function returned. owned says the reply has
+// a buffer of its own, which the built-in store may keep as it is; any other reply is in a
+// buffer the handler reuses, so every store gets a copy of it.
+func (d *dedupeRef) complete(ctx context.Context, reply []byte, owned bool, replyTTL, ttl time.Duration, now time.Time) error {
 	if d.sh == nil {
-		if reply != nil {
+		if reply != nil && !owned {
 			reply = append([]byte(nil), reply...) // a store may keep what it is given
 		}
 		return d.h.store.Complete(ctx, d.key, reply, replyTTL, ttl)
 	}
-	d.h.mem.complete(d.mk, d.sh, reply, len(reply) > memChunkSize/4, replyTTL, ttl, d.memClock(now))
+	d.h.mem.complete(d.mk, d.sh, reply, owned, replyTTL, ttl, d.memClock(now))
 	return nil
 }
 

@@ -158,7 +158,7 @@ func (h *Handler) dispatch(w http.ResponseWriter, r *http.Request, cb *callback,
 		body, end := h.run(&cb.ctx, m, mode, arrived, &bp)
 		cb.ctx.end(context.Canceled)
 		left := ttl - end.Sub(arrived)
-		if err := d.complete(base, body, h.dedupeTTL, max(left, h.dedupeTTL), end); err != nil {
+		if err := d.complete(base, body, bp == nil, h.dedupeTTL, max(left, h.dedupeTTL), end); err != nil {
 			h.logger.LogAttrs(r.Context(), slog.LevelWarn, "offiaccount: dedupe store failed",
 				slog.String("op", "complete"), slog.String("error", err.Error()))
 		}

@@ -83,3 +83,35 @@ func TestHandlerReplaysRepliesOfEverySize(t *testing.T) {
 	}
 	assert.Equal(t, 5, calls, "each message ran once")
 }
+
+// bulkyReply is a Reply of one's own, far larger than the handler can guess beforehand.
+type bulkyReply struct{ fill byte }
+
+func (bulkyReply) ReplyType() MsgType { return MsgTypeText }
+
+func (r bulkyReply) AppendXMLFields(dst []byte) []byte {
+	return appendElem(dst, "Content", strings.Repeat(string(rune(r.fill)), 20<<10))
+}
+
+// A reply that outgrew its pooled buffer is still copied by the store: the buffer goes back
+// to the pool, and the next reply is built in it.
+func TestHandlerKeepsOutgrownReplies(t *testing.T) {
+	h := newTestHandler(t)
+	h.HandleText(func(_ context.Context, m *Message) (Reply, error) { return bulkyReply{fill: 'a'}, nil })
+	m := &Message{MsgType: MsgTypeText, ToUserName: "gh_account", FromUserName: "oUser", MsgID: 1}
+	var bp *[]byte
+	now := time.Now()
+	body, end := h.run(context.Background(), m, replyPlain, now, &bp)
+	require.NotNil(t, bp, "built in a pooled buffer: the size hint was small")
+	d := h.dedupeRef(m)
+	_, created, err := d.claim(context.Background(), now, time.Minute)
+	require.NoError(t, err)
+	require.True(t, created)
+	require.NoError(t, d.complete(context.Background(), body, bp == nil, time.Minute, time.Minute, end))
+	want := string(body)
+	clear((*bp)[:cap(*bp)]) // the next reply built in the pooled buffer
+	putReplyBuf(bp)
+	got, err := d.wait(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, want, string(got), "the stored reply was overwritten")
+}
