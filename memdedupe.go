@@ -96,7 +96,7 @@ func (s *MemoryDedupeStore) init() {
 type memKey [2]uint64
 
 // memRec is a record, free of pointers so that the garbage collector never
-// scans the record map.
+// scans the record table.
 type memRec struct {
 	first int64  // FirstSeen, Unix ns
 	exp   int64  // expiry on the store's clock, Unix ns
@@ -435,7 +435,7 @@ func (s *MemoryDedupeStore) armSweeper() {
 	s.sweepMu.Unlock()
 }
 
-// sweep frees expired records and replies, shrinks maps emptied by a burst,
+// sweep frees expired records and replies, shrinks tables emptied by a burst,
 // and schedules itself again while anything is left.
 func (s *MemoryDedupeStore) sweep() {
 	left := 0
